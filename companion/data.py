@@ -1,0 +1,107 @@
+"""Seeded toy datasets used by the book's chapters.
+
+Every function takes an explicit ``seed`` and returns NumPy ``float64`` arrays, so a chapter
+gives the same numbers on every run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NOISE_KINDS = ("gaussian", "laplace", "student_t")
+
+
+def _check_count(name: str, value: int, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def make_noise(
+    n: int, kind: str = "gaussian", scale: float = 1.0, *, rng: np.random.Generator
+) -> np.ndarray:
+    r"""Draw ``n`` samples of zero-centred noise of the given ``kind``.
+
+    ``"gaussian"`` is :math:`\mathcal N(0, s^2)`, ``"laplace"`` is a Laplace law with scale
+    :math:`s`, and ``"student_t"`` is :math:`s\,t_2`, Student's t with two degrees of freedom
+    (heavy tails, infinite variance).
+    """
+    _check_count("n", n, minimum=0)
+    if not scale >= 0:
+        raise ValueError(f"scale must be >= 0, got {scale!r}")
+    if kind == "gaussian":
+        return rng.normal(0.0, scale, n)
+    if kind == "laplace":
+        return rng.laplace(0.0, scale, n)
+    if kind == "student_t":
+        return scale * rng.standard_t(2, n)
+    raise ValueError(f"noise kind must be one of {NOISE_KINDS}, got {kind!r}")
+
+
+def make_line_data(
+    n: int = 100,
+    *,
+    slope: float = 2.0,
+    intercept: float = 1.0,
+    noise: str = "gaussian",
+    scale: float = 0.5,
+    outlier_fraction: float = 0.0,
+    outlier_shift: float = 20.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Points on a line plus noise, with an optional share of gross outliers.
+
+    .. math:: y_i = a x_i + b + \varepsilon_i, \qquad x_i \sim \mathcal U(-2, 2)
+
+    where :math:`\varepsilon` is drawn by :func:`make_noise`. Then ``round(outlier_fraction * n)``
+    points, chosen at random, are moved up by ``outlier_shift`` (one-sided outliers, like a
+    sensor that saturates), which pulls a least-squares fit away from the truth.
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Two ``float64`` arrays of shape ``(n,)``.
+
+    Examples
+    --------
+    >>> x, y = make_line_data(5, seed=1)
+    >>> x.shape, y.dtype
+    ((5,), dtype('float64'))
+    """
+    _check_count("n", n)
+    if not 0.0 <= outlier_fraction <= 1.0:
+        raise ValueError(f"outlier_fraction must be in [0, 1], got {outlier_fraction!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, n)
+    y = slope * x + intercept + make_noise(n, noise, scale, rng=rng)
+    n_outliers = round(outlier_fraction * n)
+    outliers = rng.choice(n, size=n_outliers, replace=False)
+    y[outliers] += outlier_shift
+    return x, y
+
+
+def make_two_class_data(
+    n: int = 200, *, separation: float = 2.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""A one-feature, two-class problem: half the points per class.
+
+    Class 0 is drawn from :math:`\mathcal N(-s/2, 1)` and class 1 from :math:`\mathcal N(s/2, 1)`,
+    with :math:`s` the ``separation``; the classes overlap, so no threshold is perfect.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        Features, ``float64``, shape ``(n,)``.
+    y : numpy.ndarray
+        Labels 0.0 or 1.0, ``float64``, shape ``(n,)``.
+
+    Examples
+    --------
+    >>> x, y = make_two_class_data(6, seed=0)
+    >>> y.tolist()
+    [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+    """
+    _check_count("n", n, minimum=2)
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0.0, 1.0], [n // 2, n - n // 2])
+    x = rng.normal((y - 0.5) * separation, 1.0)
+    return x, y
