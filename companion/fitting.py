@@ -39,7 +39,7 @@ def fit_constant(
 ) -> np.ndarray:
     r"""Fit one constant prediction :math:`c` to the labels ``y`` by gradient descent.
 
-    .. math:: c_{t+1} = c_t - \eta \, \frac{1}{N}\sum_{i=1}^N \frac{\partial \ell}{\partial c}(c_t, y_i)
+    .. math:: c_{t+1} = c_t - \eta \, \frac{1}{N}\sum_{i=1}^N \ell'(c_t - y_i)
 
     Parameters
     ----------
