@@ -79,6 +79,52 @@ def make_line_data(
     return x, y
 
 
+def make_leverage_data(
+    n: int = 100,
+    *,
+    slope: float = 2.0,
+    intercept: float = 1.0,
+    scale: float = 0.5,
+    n_faulty: int = 3,
+    faulty_x: float = 10.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Line data in which a few *inputs* are faulty: high-leverage outliers.
+
+    The clean points are ``make_line_data(n, slope=slope, intercept=intercept, scale=scale,
+    seed=seed)`` (Gaussian noise, :math:`x \sim \mathcal U(-2, 2)`). Then ``n_faulty`` of them,
+    chosen by a second generator seeded with ``(seed, 1)``, get the input ``faulty_x`` (a sensor
+    stuck at its maximum reading) while keeping their targets. Far from the other inputs, these
+    points raise the curvature of the mean squared error,
+
+    .. math:: \nabla^2 \frac1N\sum_i (a x_i + b - y_i)^2
+              = 2 \begin{pmatrix} \overline{x^2} & \bar x \\ \bar x & 1 \end{pmatrix},
+
+    and so lower the largest stable learning rate (see :func:`companion.fitting.mse_lr_limit`).
+    ``n_faulty=0`` gives the same points without the fault.
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Two ``float64`` arrays of shape ``(n,)``.
+
+    Examples
+    --------
+    >>> x, y = make_leverage_data()
+    >>> int((x == 10.0).sum()), bool(np.abs(x[x != 10.0]).max() <= 2.0)
+    (3, True)
+    """
+    _check_count("n_faulty", n_faulty, minimum=0)
+    if n_faulty > n:
+        raise ValueError(f"n_faulty must be <= n = {n!r}, got {n_faulty!r}")
+    if not np.isfinite(faulty_x):
+        raise ValueError(f"faulty_x must be a finite number, got {faulty_x!r}")
+    x, y = make_line_data(n, slope=slope, intercept=intercept, scale=scale, seed=seed)
+    faulty = np.random.default_rng((seed, 1)).choice(n, size=n_faulty, replace=False)
+    x[faulty] = faulty_x
+    return x, y
+
+
 def make_two_class_data(
     n: int = 200, *, separation: float = 2.0, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:

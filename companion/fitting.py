@@ -145,3 +145,39 @@ def fit_line(
             slopes.append(a)
             intercepts.append(b)
     return LineFit(np.stack(slopes), np.stack(intercepts))
+
+
+def mse_lr_limit(x: Any) -> np.ndarray:
+    r"""Largest stable learning rate of :func:`fit_line` on the mean squared error.
+
+    The mean squared error of a line is a quadratic in :math:`(a, b)` with the constant Hessian
+    :math:`H = 2M`, :math:`M = \begin{pmatrix} \overline{x^2} & \bar x \\ \bar x & 1
+    \end{pmatrix}`, whatever the targets. Full-batch gradient descent multiplies the distance to
+    the minimum along the top eigenvector by :math:`1 - 2\eta\lambda_{\max}(M)` at every step, so
+    it converges exactly when
+
+    .. math:: \eta < \frac{1}{\lambda_{\max}(M)}.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., N)
+        Inputs; leading axes are a batch of datasets.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        :math:`1/\lambda_{\max}(M)` for each dataset.
+
+    Examples
+    --------
+    >>> print(mse_lr_limit(np.array([-1.0, 1.0])))
+    1.0
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(f"x must have at least one point on its last axis, got shape {x.shape}")
+    mean_x, mean_x2 = x.mean(axis=-1), (x * x).mean(axis=-1)
+    top_row = np.stack([mean_x2, mean_x], axis=-1)
+    bottom_row = np.stack([mean_x, np.ones_like(mean_x)], axis=-1)
+    m = np.stack([top_row, bottom_row], axis=-2)
+    return 1.0 / np.linalg.eigvalsh(m)[..., -1]
