@@ -1,0 +1,364 @@
+r"""The free-throw coach: a small simulation of learning from feedback of different richness.
+
+A shooter controls two things, the direction :math:`\phi` of the throw (radians, 0 is straight at
+the hoop, positive is to the right) and the release speed :math:`v` (m/s). The ball leaves at 45
+degrees from the height of the rim, so, without air drag, it comes down at the range
+:math:`R = v^2 / g` in direction :math:`\phi`. Measured from the centre of the hoop, which stands
+:math:`L` metres away, the throw misses by
+
+.. math::
+    m(\phi, v) = \begin{pmatrix} x \\ y \end{pmatrix}
+    = \begin{pmatrix} R \sin\phi \\ R\cos\phi - L \end{pmatrix},
+    \qquad R = \frac{v^2}{g},
+
+with :math:`x > 0` to the right of the hoop and :math:`y > 0` beyond it (too long). Nobody
+executes exactly the form they intend: every throw adds Gaussian noise to the intended direction
+and speed. A throw is *made* when the ball comes down within the rim's radius of the centre,
+:math:`\lVert m \rVert \le r` (a simplification: no ball size, no bounces off the rim).
+
+Four coaches watch every throw, and each says only one kind of thing:
+
+``"hit_or_miss"``
+    1 if the ball went in, else 0.
+``"left_or_right"``
+    -1 for too far left, +1 for too far right, 0 when it went in (nothing about depth).
+``"miss_vector"``
+    The miss :math:`m = (x, y)` in metres.
+``"form_coaching"``
+    The miss plus how much to change each part of the form: the miss mapped back through the
+    shot model, :math:`\Delta = -J^{-1} m` with :math:`J` the Jacobian of :math:`m` at the form
+    the coach saw (one Newton step).
+
+Each coach is paired with a learning rule that uses nothing but what that coach says; see
+:func:`simulate`. Everything is vectorised over seeds, so 30 practice sessions of 400 throws take
+a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRAVITY = 9.81
+"""Gravitational acceleration :math:`g` in m/s^2."""
+
+COACHES = ("hit_or_miss", "left_or_right", "miss_vector", "form_coaching")
+"""The four coaches, from the poorest feedback to the richest."""
+
+
+@dataclass(frozen=True)
+class Court:
+    r"""The geometry of the free throw and how precisely the shooter executes a form.
+
+    Parameters
+    ----------
+    hoop_distance : float
+        :math:`L`, metres from the release point to the centre of the hoop.
+    rim_radius : float
+        :math:`r`, a throw is made when it lands within this many metres of the centre.
+    direction_noise : float
+        Standard deviation of the executed direction around the intended one (radians).
+    speed_noise : float
+        Standard deviation of the executed speed around the intended one (m/s).
+    """
+
+    hoop_distance: float = 4.2
+    rim_radius: float = 0.23
+    direction_noise: float = 0.012
+    speed_noise: float = 0.04
+
+    def __post_init__(self) -> None:
+        for name in ("hoop_distance", "rim_radius"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name in ("direction_noise", "speed_noise"):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+
+    @property
+    def ideal_form(self) -> np.ndarray:
+        r"""The form that lands in the centre: :math:`\phi = 0`, :math:`v = \sqrt{gL}`."""
+        return np.array([0.0, np.sqrt(GRAVITY * self.hoop_distance)])
+
+    def miss(self, form: np.ndarray) -> np.ndarray:
+        """Where a throw with ``form[..., 0]`` = direction, ``form[..., 1]`` = speed lands,
+        relative to the hoop centre: shape ``(..., 2)`` = (x to the right, y beyond)."""
+        direction, speed = form[..., 0], form[..., 1]
+        reach = speed**2 / GRAVITY
+        return np.stack(
+            [reach * np.sin(direction), reach * np.cos(direction) - self.hoop_distance], axis=-1
+        )
+
+    def jacobian(self, form: np.ndarray) -> np.ndarray:
+        r"""The derivative of :meth:`miss` in (direction, speed), shape ``(..., 2, 2)``.
+
+        .. math::
+            J = \begin{pmatrix} R\cos\phi & (2v/g)\sin\phi \\
+                                -R\sin\phi & (2v/g)\cos\phi \end{pmatrix}
+        """
+        direction, speed = form[..., 0], form[..., 1]
+        reach, dreach = speed**2 / GRAVITY, 2 * speed / GRAVITY
+        cos, sin = np.cos(direction), np.sin(direction)
+        return np.stack(
+            [np.stack([reach * cos, dreach * sin], -1), np.stack([-reach * sin, dreach * cos], -1)],
+            axis=-2,
+        )
+
+
+@dataclass(frozen=True)
+class Practice:
+    """The record of one practice session per seed, all arrays with a leading seed axis.
+
+    Attributes
+    ----------
+    coach : str
+        Which coach gave the feedback.
+    forms : numpy.ndarray, shape (seeds, throws, 2)
+        The intended (direction, speed) of every throw.
+    misses : numpy.ndarray, shape (seeds, throws, 2)
+        Where every throw landed, relative to the hoop centre (metres).
+    hits : numpy.ndarray of bool, shape (seeds, throws)
+        Whether every throw went in.
+    """
+
+    coach: str
+    forms: np.ndarray
+    misses: np.ndarray
+    hits: np.ndarray
+
+    @property
+    def miss_distance(self) -> np.ndarray:
+        """Distance of every landing point from the hoop centre, shape ``(seeds, throws)``."""
+        return np.linalg.norm(self.misses, axis=-1)
+
+
+def _check_int(name: str, value: int, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _draws(court: Court, seeds: np.ndarray, throws: int) -> tuple[np.ndarray, ...]:
+    """Per seed: a starting form, execution noise, exploration noise. Every coach sees the same
+    start and the same execution noise for a given seed, so the comparison is paired."""
+    starts, noise, explore = [], [], []
+    for seed in seeds:
+        rng = np.random.default_rng(int(seed))
+        direction = rng.choice([-1.0, 1.0]) * rng.uniform(0.08, 0.16)
+        speed = court.ideal_form[1] * (1.0 + rng.choice([-1.0, 1.0]) * rng.uniform(0.04, 0.08))
+        starts.append([direction, speed])
+        noise.append(rng.standard_normal((throws, 2)))
+        explore.append(rng.standard_normal((throws, 2)))
+    scale = np.array([court.direction_noise, court.speed_noise])
+    return np.array(starts), np.array(noise) * scale, np.array(explore)
+
+
+class _HitOrMiss:
+    """Keep what went in, otherwise try a random variation of the last form that went in."""
+
+    def __init__(self, start: np.ndarray, explore: np.ndarray, step: np.ndarray) -> None:
+        self.anchor, self.form, self.explore, self.step = start.copy(), start.copy(), explore, step
+
+    def learn(self, t: int, made: np.ndarray) -> None:
+        made = np.asarray(made) != 0
+        self.anchor = np.where(made[:, None], self.form, self.anchor)
+        tried = self.anchor + self.step * self.explore[:, t]
+        self.form = np.where(made[:, None], self.form, tried)
+
+
+class _LeftOrRight:
+    """Step the direction against the coach's sign, halving the step whenever the sign flips;
+    the speed only learns from 'made it' (0) versus not, like :class:`_HitOrMiss`."""
+
+    def __init__(self, start: np.ndarray, explore: np.ndarray, speed_step: float) -> None:
+        self.speed = _HitOrMiss(start[:, 1:], explore[:, :, 1:], np.array([speed_step]))
+        self.direction, self.step = start[:, 0].copy(), np.full(len(start), SIGN_STEP)
+        self.last_sign = np.zeros(len(start))
+
+    @property
+    def form(self) -> np.ndarray:
+        return np.stack([self.direction, self.speed.form[:, 0]], axis=-1)
+
+    def learn(self, t: int, sign: np.ndarray) -> None:
+        flipped = sign * self.last_sign < 0
+        self.step = np.where(flipped, self.step / 2, self.step)
+        self.direction = self.direction - self.step * sign
+        self.last_sign = np.where(sign != 0, sign, self.last_sign)
+        self.speed.learn(t, sign == 0)
+
+
+class _Proportional:
+    """Correct each part of the form by a fixed gain times the miss on its axis."""
+
+    def __init__(self, start: np.ndarray, gain: np.ndarray) -> None:
+        self.form, self.gain = start.copy(), gain
+
+    def learn(self, t: int, miss: np.ndarray) -> None:
+        self.form = self.form - self.gain * miss
+
+
+class _FollowCoach:
+    """Apply the coach's change of form as told."""
+
+    def __init__(self, start: np.ndarray) -> None:
+        self.form = start.copy()
+
+    def learn(self, t: int, change: np.ndarray) -> None:
+        self.form = self.form + change
+
+
+def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
+    """What ``coach`` tells the shooter after throws executed with the forms ``executed``.
+
+    Parameters
+    ----------
+    coach : str
+        One of :data:`COACHES`.
+    court : Court
+        The shot model and the rim.
+    executed : numpy.ndarray, shape (..., 2)
+        The (direction, speed) actually thrown.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``"hit_or_miss"``: 1.0 or 0.0, shape ``(...)``. ``"left_or_right"``: -1.0, 0.0 or 1.0,
+        shape ``(...)``. ``"miss_vector"``: the miss, shape ``(..., 2)``. ``"form_coaching"``: the
+        miss and the change of form :math:`-J^{-1} m`, stacked, shape ``(..., 2, 2)``.
+    """
+    if coach not in COACHES:
+        raise ValueError(f"coach must be one of {COACHES}, got {coach!r}")
+    miss = court.miss(executed)
+    made = np.linalg.norm(miss, axis=-1) <= court.rim_radius
+    if coach == "hit_or_miss":
+        return made.astype(np.float64)
+    if coach == "left_or_right":
+        return np.where(made, 0.0, np.sign(miss[..., 0]))
+    if coach == "miss_vector":
+        return miss
+    change = -np.linalg.solve(court.jacobian(executed), miss[..., None])[..., 0]
+    return np.stack([miss, change], axis=-2)
+
+
+EXPLORE_STEP = np.array([0.06, 0.25])
+"""Hit-or-miss learners try variations of this size: (radians, m/s), times a standard normal."""
+
+SIGN_STEP = 0.04
+"""First direction step (radians) of the left-or-right learner."""
+
+GAIN = np.array([0.1, 0.3])
+"""Miss-vector learner's rule of thumb: radians per metre left/right, m/s per metre long/short."""
+
+
+def simulate(
+    coach: str, seeds: int | np.ndarray = 30, throws: int = 400, court: Court | None = None
+) -> Practice:
+    r"""Practice sessions, one per seed, in which the shooter learns only from ``coach``.
+
+    Every session starts from a seeded form that misses by half a metre to a metre, and adds
+    seeded execution noise (:class:`Court`) to every throw. A given seed gives every coach the
+    same start and the same noise. The learning rules, each using only its coach's words:
+
+    ``"hit_or_miss"`` (hill climbing on hits)
+        After a make, throw the same form again. After a miss, try the last form that went in
+        (the start before any make) plus a random variation of size :data:`EXPLORE_STEP`.
+    ``"left_or_right"`` (sign steps)
+        Direction: :math:`\phi \leftarrow \phi - \delta\,s` with :math:`s` the coach's -1/0/+1;
+        :math:`\delta` starts at :data:`SIGN_STEP` and halves whenever :math:`s` flips. Speed: the
+        coach says nothing about depth, only 'made it' (0) or not, so the speed is found by the
+        hit-or-miss rule.
+    ``"miss_vector"`` (proportional correction)
+        :math:`(\phi, v) \leftarrow (\phi, v) - k \odot (x, y)` with the fixed gains
+        :math:`k` = :data:`GAIN`, a cautious rule of thumb (about 40% of the exact correction).
+    ``"form_coaching"`` (follow the coach)
+        :math:`(\phi, v) \leftarrow (\phi, v) + \Delta`, the Newton step the coach computed.
+
+    Parameters
+    ----------
+    coach : str
+        One of :data:`COACHES`.
+    seeds : int or array_like of int
+        Number of sessions (seeds ``0 .. seeds-1``) or the seeds themselves.
+    throws : int
+        Throws per session.
+    court : Court, optional
+        Geometry and execution noise; default ``Court()``.
+
+    Returns
+    -------
+    Practice
+
+    Examples
+    --------
+    >>> practice = simulate("form_coaching", seeds=3, throws=10)
+    >>> practice.hits.shape
+    (3, 10)
+    """
+    if coach not in COACHES:
+        raise ValueError(f"coach must be one of {COACHES}, got {coach!r}")
+    _check_int("throws", throws, 1)
+    if np.ndim(seeds) == 0:
+        _check_int("seeds", seeds, 1)
+        seeds = np.arange(seeds)
+    seeds = np.asarray(seeds)
+    if seeds.size == 0 or seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(f"seeds must be a positive int or a 1-D array of ints, got {seeds!r}")
+    court = Court() if court is None else court
+    start, noise, explore = _draws(court, seeds, throws)
+    learner = {
+        "hit_or_miss": lambda: _HitOrMiss(start, explore, EXPLORE_STEP),
+        "left_or_right": lambda: _LeftOrRight(start, explore, EXPLORE_STEP[1]),
+        "miss_vector": lambda: _Proportional(start, GAIN),
+        "form_coaching": lambda: _FollowCoach(start),
+    }[coach]()
+    forms, misses = [], []
+    for t in range(throws):
+        executed = learner.form + noise[:, t]
+        forms.append(learner.form)
+        misses.append(court.miss(executed))
+        said = coach_says(coach, court, executed)
+        learner.learn(t, said[:, 1] if coach == "form_coaching" else said)
+    misses = np.stack(misses, axis=1)
+    hits = np.linalg.norm(misses, axis=-1) <= court.rim_radius
+    return Practice(coach, np.stack(forms, axis=1), misses, hits)
+
+
+def throws_to_steady(hits: np.ndarray, window: int = 20, rate: float = 0.8) -> np.ndarray:
+    r"""Throws taken before the shooter's first steady spell, per session.
+
+    A steady spell is ``window`` consecutive throws that open with a make and of which at least
+    a share ``rate`` went in. The result is the index :math:`t` of the first throw of the first
+    steady spell, which is the number of throws spent before it. A session with no steady spell
+    gets its number of throws (the budget): read that as 'at least this many'.
+
+    Parameters
+    ----------
+    hits : array_like of bool, shape (sessions, throws)
+        Whether each throw went in.
+    window : int
+        Length of a spell, at most the number of throws.
+    rate : float
+        Required share of makes in the spell, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (sessions,)
+
+    Examples
+    --------
+    >>> throws_to_steady([[0, 1, 0, 1, 1, 0], [0, 0, 0, 0, 0, 0]], window=4, rate=0.75)
+    array([1, 6])
+    """
+    hits = np.asarray(hits)
+    if hits.ndim != 2:
+        raise ValueError(f"hits must have shape (sessions, throws), got {hits.shape}")
+    _check_int("window", window, 1)
+    if window > hits.shape[1]:
+        raise ValueError(f"window must be <= the number of throws {hits.shape[1]}, got {window}")
+    if not 0 < rate <= 1:
+        raise ValueError(f"rate must be in (0, 1], got {rate!r}")
+    counts = np.lib.stride_tricks.sliding_window_view(hits.astype(int), window, axis=1).sum(-1)
+    steady = (counts >= np.ceil(rate * window - 1e-9)) & (hits[:, : counts.shape[1]] != 0)
+    return np.where(steady.any(axis=1), steady.argmax(axis=1), hits.shape[1])

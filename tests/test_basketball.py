@@ -1,0 +1,166 @@
+"""Tests for companion.basketball, the free-throw coach simulation."""
+
+import numpy as np
+import pytest
+
+from companion.basketball import (
+    COACHES,
+    GAIN,
+    GRAVITY,
+    Court,
+    coach_says,
+    simulate,
+    throws_to_steady,
+)
+
+
+def test_ideal_form_lands_in_the_centre():
+    court = Court()
+    np.testing.assert_allclose(court.miss(court.ideal_form), [0.0, 0.0], atol=1e-12)
+
+
+def test_miss_geometry():
+    court = Court(hoop_distance=4.0)
+    speed = np.sqrt(GRAVITY * 5.0)  # reach 5 m
+    miss = court.miss(np.array([[0.0, speed], [np.pi / 2, speed]]))
+    np.testing.assert_allclose(miss, [[0.0, 1.0], [5.0, -4.0]], atol=1e-12)
+
+
+def test_jacobian_matches_finite_differences():
+    court = Court()
+    form = np.array([[0.1, 6.0], [-0.2, 7.0]])
+    h = 1e-6
+    for j in range(2):
+        step = np.zeros(2)
+        step[j] = h
+        numeric = (court.miss(form + step) - court.miss(form - step)) / (2 * h)
+        np.testing.assert_allclose(court.jacobian(form)[..., j], numeric, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"hoop_distance": 0.0}, "hoop_distance must be > 0"),
+        ({"rim_radius": -1.0}, "rim_radius must be > 0"),
+        ({"direction_noise": -0.1}, "direction_noise must be >= 0"),
+        ({"speed_noise": float("nan")}, "speed_noise must be >= 0"),
+    ],
+)
+def test_court_rejects_bad_geometry(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Court(**kwargs)
+
+
+def test_each_coach_says_only_its_kind_of_feedback():
+    court = Court()
+    ideal = court.ideal_form
+    executed = np.array([ideal, ideal + [0.1, 0.0], ideal + [-0.1, 0.5]])
+    miss = court.miss(executed)
+    np.testing.assert_array_equal(coach_says("hit_or_miss", court, executed), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(coach_says("left_or_right", court, executed), [0.0, 1.0, -1.0])
+    np.testing.assert_array_equal(coach_says("miss_vector", court, executed), miss)
+    said = coach_says("form_coaching", court, executed)
+    assert said.shape == (3, 2, 2)
+    np.testing.assert_array_equal(said[:, 0], miss)
+
+
+def test_form_coaching_is_a_newton_step():
+    court = Court()
+    executed = court.ideal_form + np.array([[0.02, 0.05], [-0.01, -0.03]])
+    change = coach_says("form_coaching", court, executed)[:, 1]
+    # the shot model is smooth, so one Newton step from nearby lands almost in the centre
+    corrected = np.linalg.norm(court.miss(executed + change), axis=-1)
+    assert np.all(corrected < 0.05 * np.linalg.norm(court.miss(executed), axis=-1))
+
+
+def test_unknown_coach():
+    with pytest.raises(ValueError, match="coach must be one of"):
+        coach_says("shouting", Court(), Court().ideal_form)
+    with pytest.raises(ValueError, match="coach must be one of"):
+        simulate("shouting")
+
+
+@pytest.mark.parametrize("coach", COACHES)
+def test_simulation_is_deterministic_for_a_seed(coach):
+    a = simulate(coach, seeds=[3, 7], throws=50)
+    b = simulate(coach, seeds=[3, 7], throws=50)
+    np.testing.assert_array_equal(a.misses, b.misses)
+    np.testing.assert_array_equal(a.forms, b.forms)
+    # a session depends on its own seed only, not on which other sessions run beside it
+    alone = simulate(coach, seeds=[7], throws=50)
+    np.testing.assert_array_equal(alone.misses[0], a.misses[1])
+    assert a.hits.shape == (2, 50) and a.hits.dtype == bool
+
+
+def test_every_coach_starts_from_the_same_first_throw():
+    first = [simulate(coach, seeds=5, throws=1).misses for coach in COACHES]
+    for other in first[1:]:
+        np.testing.assert_array_equal(other, first[0])
+    assert np.all(np.linalg.norm(first[0], axis=-1) > Court().rim_radius)
+
+
+def test_richer_feedback_learns_faster():
+    medians = [np.median(throws_to_steady(simulate(coach, seeds=30).hits)) for coach in COACHES]
+    # the article's ordering: hit-or-miss slowest, form coaching fastest, strictly
+    assert medians[0] > medians[1] > medians[2] > medians[3]
+
+
+def test_learning_rules_use_their_feedback():
+    practice = {coach: simulate(coach, seeds=4, throws=60) for coach in COACHES}
+    for coach in ("hit_or_miss", "left_or_right"):
+        forms, hits = practice[coach].forms, practice[coach].hits
+        # after a make, throw the same form again
+        np.testing.assert_array_equal(forms[:, 1:][hits[:, :-1]], forms[:, :-1][hits[:, :-1]])
+        assert (forms[:, 1:] != forms[:, :-1]).any()
+    step = np.diff(practice["miss_vector"].forms, axis=1)
+    np.testing.assert_allclose(step, -GAIN * practice["miss_vector"].misses[:, :-1])
+    # without execution noise the executed form is the intended one, and the coach's Newton step
+    # is applied exactly as told
+    still = Court(direction_noise=0.0, speed_noise=0.0)
+    forms = simulate("form_coaching", seeds=4, throws=5, court=still).forms
+    told = coach_says("form_coaching", still, forms[:, :-1])[..., 1, :]
+    np.testing.assert_allclose(forms[:, 1:], forms[:, :-1] + told)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"seeds": 0}, "seeds must be an integer >= 1"),
+        ({"seeds": 2.5}, "seeds must be an integer >= 1"),
+        ({"seeds": []}, "seeds must be a positive int or a 1-D array of ints"),
+        ({"seeds": [1.5, 2.0]}, "seeds must be a positive int or a 1-D array of ints"),
+        ({"throws": 0}, "throws must be an integer >= 1"),
+        ({"throws": True}, "throws must be an integer >= 1"),
+    ],
+)
+def test_simulate_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        simulate("miss_vector", **kwargs)
+
+
+def test_throws_to_steady_definition():
+    hits = np.array(
+        [
+            [0, 0, 1, 1, 1, 1],  # spell opens at throw 2
+            [1, 0, 1, 1, 0, 1],  # throw 0 opens 1,0,1,1 = 75%
+            [0, 1, 0, 0, 1, 0],  # never steady: the budget, 6
+            [0, 0, 0, 1, 1, 1],  # a spell must fit: 1,1,1 then nothing, never steady
+        ],
+        dtype=bool,
+    )
+    np.testing.assert_array_equal(throws_to_steady(hits, window=4, rate=0.75), [2, 0, 6, 6])
+
+
+@pytest.mark.parametrize(
+    "hits, kwargs, match",
+    [
+        (np.ones(5), {}, r"hits must have shape \(sessions, throws\)"),
+        (np.ones((2, 5)), {"window": 6}, "window must be <= the number of throws 5"),
+        (np.ones((2, 5)), {"window": 0}, "window must be an integer >= 1"),
+        (np.ones((2, 5)), {"window": 3, "rate": 0.0}, r"rate must be in \(0, 1\]"),
+        (np.ones((2, 5)), {"window": 3, "rate": 1.5}, r"rate must be in \(0, 1\]"),
+    ],
+)
+def test_throws_to_steady_rejects_bad_arguments(hits, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        throws_to_steady(hits, **kwargs)
