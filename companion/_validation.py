@@ -24,7 +24,7 @@ def check_reduction(reduction: Any) -> str:
     return reduction
 
 
-def check_positive_parameter(name: str, value: Any, *, allow_zero: bool) -> float:
+def check_parameter(name: str, value: Any, *, allow_zero: bool) -> float:
     """Return ``value`` as a float if it is a real number > 0 (or >= 0 if ``allow_zero``).
 
     ``inf`` is accepted (it is the limit the loss formulas are written for);

@@ -1,8 +1,37 @@
-"""Regression losses and their derivatives for any array-API library.
+r"""Regression losses and their derivatives, for NumPy, PyTorch and any array-API library.
 
-Every function accepts NumPy arrays, PyTorch tensors (autograd flows through), any other
-array-API library, and Python scalars or lists. The names and arguments follow
-:mod:`torch.nn.functional`.
+Every loss is written once, against the array API standard
+(``xp = array_api_compat.array_namespace(input, target)``), so it runs on NumPy arrays,
+PyTorch tensors (autograd flows through it), array-api-strict arrays and any other
+array-API library; Python numbers and lists are accepted too. Names and arguments follow
+:mod:`torch.nn.functional`, so one can be swapped for the other.
+
+On PyTorch tensors, :func:`l1_loss`, :func:`mse_loss`, :func:`smooth_l1_loss` and
+:func:`huber_loss` call their :mod:`torch.nn.functional` namesakes after the companion's
+checks, because PyTorch's fused kernels are several times faster than a chain of array
+operations. The formulas themselves stay public as :func:`l1_loss_reference`,
+:func:`mse_loss_reference`, :func:`smooth_l1_loss_reference` and
+:func:`huber_loss_reference`; they run on every library, and the tests check that both paths
+agree (values, dtypes and gradients).
+
+Differences from :mod:`torch.nn.functional`, all deliberate:
+
+- ``input`` and ``target`` must have the same shape: a mismatch raises ``ValueError``
+  naming both shapes. PyTorch warns and broadcasts, so (3, 1) against (3,) silently
+  averages a 3 x 3 table of differences.
+- Integer inputs are promoted to the library's default floating dtype (PyTorch raises
+  ``RuntimeError`` or ``NotImplementedError``); Python numbers and lists are accepted
+  (PyTorch wants tensors). A Python number or list takes the other argument's floating
+  dtype.
+- Booleans, complex numbers and strings raise ``TypeError`` (``torch.nn.functional.l1_loss``
+  accepts complex tensors); so does mixing two array libraries.
+- ``input`` and ``target`` are promoted to their common floating dtype, as every array
+  operation does (PyTorch's ``huber_loss`` returns ``input``'s dtype instead).
+- A bad ``beta`` or ``delta`` raises ``ValueError`` (PyTorch: ``RuntimeError``); the legacy
+  ``size_average`` and ``reduce`` arguments do not exist.
+- :func:`rmse` and the analytic derivatives (``*_grad``) have no PyTorch counterpart.
+  :func:`l1_loss_grad` is NaN where the difference is NaN, as the array API's ``sign`` is;
+  PyTorch's autograd gives 0 there because ``torch.sign(nan)`` is 0.
 """
 
 from __future__ import annotations
@@ -12,7 +41,7 @@ from typing import Any
 
 import array_api_compat
 
-from companion._validation import check_input_target, check_positive_parameter, check_reduction
+from companion._validation import check_input_target, check_parameter, check_reduction
 
 __all__ = [
     "l1_loss",
@@ -20,6 +49,8 @@ __all__ = [
     "rmse",
     "smooth_l1_loss",
     "huber_loss",
+    "l1_loss_reference",
+    "mse_loss_reference",
     "smooth_l1_loss_reference",
     "huber_loss_reference",
     "l1_loss_grad",
@@ -28,9 +59,63 @@ __all__ = [
     "huber_loss_grad",
 ]
 
+# Docstring sections shared by several functions, filled in by ``_doc``.
+_DOCS = {
+    "input_target": r"""input : array_like
+        Predictions :math:`x`: an array of any array-API library (NumPy, PyTorch,
+        array-api-strict, ...), a Python number or a (nested) list of numbers.
+    target : array_like
+        Targets :math:`y`: the same shape as ``input`` and the same array library.""",
+    "reduction": r"""reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'mean'``: :math:`\frac{1}{N}\sum_i \ell_i` over all :math:`N` elements
+        (NaN, without a warning, when :math:`N = 0`); ``'sum'``: :math:`\sum_i \ell_i`
+        (0 when :math:`N = 0`); ``'none'``: the :math:`\ell_i` themselves.""",
+    "returns": r"""Returns
+    -------
+    array
+        An array of the inputs' library whose dtype is the common floating dtype of ``input``
+        and ``target`` (integers count as the library's default float). It is 0-d for
+        ``'mean'`` and ``'sum'`` (NumPy returns a NumPy scalar) and shaped like ``input``
+        for ``'none'``.""",
+    "raises": r"""TypeError
+        If ``input`` and ``target`` come from different array libraries, or hold strings,
+        booleans or complex numbers.
+    ValueError
+        If their shapes differ, or ``reduction`` is not ``'mean'``, ``'sum'`` or ``'none'``.""",
+    "grad_returns": r"""Returns
+    -------
+    array
+        :math:`\partial L / \partial x_i`, shaped like ``input``, in the inputs' common
+        floating dtype. For ``'none'`` it is the per-element derivative
+        :math:`\partial \ell_i / \partial x_i` (the same as for ``'sum'``); for ``'mean'`` it
+        is divided by :math:`N`. The derivative with respect to ``target`` is its negative.""",
+    "pytorch": """On PyTorch tensors the result is computed by :mod:`torch.nn.functional`'s kernel
+    after the companion's checks; the formula above is the reference it is tested against.
+    Deliberate differences from PyTorch (see :mod:`companion.losses`): unequal shapes raise
+    ``ValueError`` instead of broadcasting; integers are promoted to the default float;
+    Python numbers and lists are accepted; booleans and complex numbers raise
+    ``TypeError``.""",
+    "nan": """NaN in either argument gives NaN for that element (and for 'mean' and 'sum');
+    an infinite difference gives an infinite loss.""",
+    "huber1964": """P. J. Huber, "Robust Estimation of a Location Parameter",
+    *The Annals of Mathematical Statistics* 35(1), 73-101, 1964.""",
+    "girshick2015": """R. Girshick, "Fast R-CNN", *Proceedings of the IEEE International
+    Conference on Computer Vision (ICCV)*, 1440-1448, 2015.""",
+}
+
+
+def _doc(func: Any) -> Any:
+    """Fill the ``%(name)s`` placeholders of ``func``'s docstring from ``_DOCS``."""
+    func.__doc__ = func.__doc__ % _DOCS
+    return func
+
+
+# ---------------------------------------------------------------------------------------
+# The formulas. They take validated arrays of one namespace ``xp``.
+
 
 def _reduce(loss: Any, reduction: str, xp: Any) -> Any:
-    """Apply ``reduction`` to the per-element losses; the mean of nothing is NaN, silently."""
+    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently."""
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -42,33 +127,62 @@ def _reduce(loss: Any, reduction: str, xp: Any) -> Any:
 
 
 def _scale(grad: Any, reduction: str) -> Any:
-    """Scale per-element derivatives by 1/N for 'mean' (no change for 'sum' and 'none')."""
+    """Divide per-element derivatives by N for 'mean' ('sum' and 'none' keep them)."""
     if reduction == "mean":
         return grad / max(math.prod(grad.shape), 1)
     return grad
 
 
-def _huber_elementwise(abs_diff: Any, delta: float, xp: Any) -> Any:
-    """``q * (|d| - q / 2)`` with ``q = min(|d|, delta)``: Huber without a branch.
+def _clipped(abs_diff: Any, bound: float, xp: Any) -> Any:
+    """``min(|d|, bound)``: the part of ``|d|`` on which Huber and Smooth L1 are quadratic.
 
-    Below ``delta`` the two gradient paths through ``q`` cancel exactly (not just nearly),
-    so small residuals keep every digit; above it ``minimum`` sends no gradient to ``q``,
-    so an infinite residual still gets the finite slope ``delta``.
+    Written with ``minimum`` rather than a branch (``where``): past the bound, ``minimum``
+    passes no gradient to this term at all, so an infinite ``|d|`` still gets the finite
+    slope, where ``where`` would multiply an infinite gradient by zero and give NaN.
     """
-    q = xp.minimum(abs_diff, xp.asarray(delta, dtype=abs_diff.dtype, device=_device(abs_diff)))
-    return q * (abs_diff - 0.5 * q)
+    bound_array = xp.asarray(bound, dtype=abs_diff.dtype, device=array_api_compat.device(abs_diff))
+    return xp.minimum(abs_diff, bound_array)
 
 
-def _device(x: Any) -> Any:
-    return array_api_compat.device(x)
+def _l1(xp: Any, input: Any, target: Any, reduction: str) -> Any:
+    return _reduce(xp.abs(input - target), reduction, xp)
 
 
-def _is_torch(xp: Any) -> bool:
-    return array_api_compat.is_torch_namespace(xp)
+def _mse(xp: Any, input: Any, target: Any, reduction: str) -> Any:
+    diff = input - target
+    return _reduce(diff * diff, reduction, xp)
 
 
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""L1 loss (mean absolute error): the absolute difference between input and target.
+def _smooth_l1(xp: Any, input: Any, target: Any, reduction: str, beta: float) -> Any:
+    abs_diff = xp.abs(input - target)
+    if beta == 0.0:  # the limit beta -> 0 is L1 (the formula below would divide 0 by 0)
+        return _reduce(abs_diff, reduction, xp)
+    q = _clipped(abs_diff, beta, xp)
+    # (q / beta) <= 1, so nothing overflows that the loss itself does not.
+    return _reduce((q / beta) * (abs_diff - 0.5 * q), reduction, xp)
+
+
+def _huber(xp: Any, input: Any, target: Any, reduction: str, delta: float) -> Any:
+    abs_diff = xp.abs(input - target)
+    q = _clipped(abs_diff, delta, xp)
+    # Below delta the two gradient paths through q cancel exactly, so small residuals
+    # keep all their digits even when delta is large.
+    return _reduce(q * (abs_diff - 0.5 * q), reduction, xp)
+
+
+def _torch_functional() -> Any:
+    import torch.nn.functional
+
+    return torch.nn.functional
+
+
+# ---------------------------------------------------------------------------------------
+# Reference implementations: the formulas, on every array library.
+
+
+@_doc
+def l1_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""L1 loss by its array-API formula on every library; see :func:`l1_loss`.
 
     .. math::
 
@@ -76,35 +190,251 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
     Parameters
     ----------
-    input, target : array_like
-        Predictions :math:`x` and targets :math:`y`, of the same shape.
-    reduction : {'mean', 'sum', 'none'}, default 'mean'
-        'mean' returns :math:`\frac{1}{N}\sum_i \ell_i`, 'sum' returns :math:`\sum_i \ell_i`,
-        'none' returns the per-element losses with the shape of ``input``.
+    %(input_target)s
+    %(reduction)s
 
-    Returns
-    -------
-    array
-        A 0-d array for 'mean' and 'sum', otherwise an array shaped like ``input``.
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from companion import l1_loss
-    >>> print(float(l1_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 0.0, 1.0]))))
-    1.6666666666666667
+    >>> import torch
+    >>> from companion import l1_loss, l1_loss_reference
+    >>> x, y = torch.tensor([1.0, -2.0]), torch.tensor([0.0, 0.0])
+    >>> bool(l1_loss_reference(x, y) == l1_loss(x, y))
+    True
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _reduce(xp.abs(input - target), reduction, xp)
+    return _l1(xp, input, target, reduction)
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Mean squared error: the squared difference between input and target.
+@_doc
+def mse_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Mean squared error by its array-API formula on every library; see :func:`mse_loss`.
 
     .. math::
 
         \ell_i = (x_i - y_i)^2
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    Examples
+    --------
+    >>> import torch
+    >>> from companion import mse_loss_reference
+    >>> print(mse_loss_reference(torch.tensor([1.0, -2.0]), torch.tensor([0.0, 0.0])))
+    tensor(2.5000)
+    """
+    reduction = check_reduction(reduction)
+    xp, input, target = check_input_target(input, target)
+    return _mse(xp, input, target, reduction)
+
+
+@_doc
+def smooth_l1_loss_reference(
+    input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
+) -> Any:
+    r"""Smooth L1 loss by its array-API formula on every library; see :func:`smooth_l1_loss`.
+
+    The branches of the definition are folded into one expression without ``where``:
+
+    .. math::
+
+        \ell_i = \frac{q_i}{\beta}\left(|d_i| - \frac{q_i}{2}\right), \qquad
+        q_i = \min(|d_i|, \beta), \qquad d_i = x_i - y_i,
+
+    and :math:`\ell_i = |d_i|` when :math:`\beta = 0`. For :math:`|d_i| < \beta` it is
+    :math:`d_i^2 / (2\beta)`, otherwise :math:`|d_i| - \beta/2`. Written with ``minimum``,
+    autograd gives the right slope (:math:`\pm 1`) even for an infinite difference.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    beta : float, default 1.0
+        Where the loss turns from quadratic to linear; ``beta >= 0``.
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``beta`` is negative or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import smooth_l1_loss_reference
+    >>> print(smooth_l1_loss_reference(np.array([0.5, 3.0]), np.zeros(2), reduction="none"))
+    [0.125 2.5  ]
+    """
+    reduction = check_reduction(reduction)
+    beta = check_parameter("beta", beta, allow_zero=True)
+    xp, input, target = check_input_target(input, target)
+    return _smooth_l1(xp, input, target, reduction, beta)
+
+
+@_doc
+def huber_loss_reference(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0
+) -> Any:
+    r"""Huber loss by its array-API formula on every library; see :func:`huber_loss`.
+
+    The branches of the definition are folded into one expression without ``where``:
+
+    .. math::
+
+        \ell_i = q_i\left(|d_i| - \frac{q_i}{2}\right), \qquad
+        q_i = \min(|d_i|, \delta), \qquad d_i = x_i - y_i.
+
+    For :math:`|d_i| < \delta` it is :math:`d_i^2 / 2`, otherwise
+    :math:`\delta(|d_i| - \delta/2)`. Written with ``minimum``, autograd gives the right
+    slope (:math:`\pm\delta`) even for an infinite difference, and below :math:`\delta` the
+    gradient keeps full precision however large :math:`\delta` is.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    delta : float, default 1.0
+        Where the loss turns from quadratic to linear; ``delta > 0``.
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``delta`` is zero, negative or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import huber_loss_reference
+    >>> x = np.array([0.5, 3.0])
+    >>> print(huber_loss_reference(x, np.zeros(2), reduction="none", delta=2.0))
+    [0.125 4.   ]
+    """
+    reduction = check_reduction(reduction)
+    delta = check_parameter("delta", delta, allow_zero=False)
+    xp, input, target = check_input_target(input, target)
+    return _huber(xp, input, target, reduction, delta)
+
+
+# ---------------------------------------------------------------------------------------
+# The public losses.
+
+
+@_doc
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""L1 loss, the mean absolute error (MAE) for ``reduction='mean'``.
+
+    .. math::
+
+        \ell_i = |x_i - y_i|
+
+    The loss grows linearly with the error, and its derivative
+    :math:`\operatorname{sign}(x_i - y_i)` has the same size for every error (0 at a
+    perfect prediction, the sub-gradient autograd picks). The constant minimising the
+    summed L1 loss over a data set is a median.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    See Also
+    --------
+    l1_loss_grad : the derivative with respect to ``input``.
+    l1_loss_reference : the array-API formula, used for every library but PyTorch.
+    torch.nn.functional.l1_loss : PyTorch's version.
+
+    Notes
+    -----
+    %(nan)s
+
+    %(pytorch)s PyTorch's ``l1_loss`` also accepts complex tensors; the companion rejects them.
+
+    Examples
+    --------
+    Five zeros and three ones, predicted by a constant: 0 costs 3, 0.375 costs 3.75.
+
+    >>> import numpy as np
+    >>> from companion import l1_loss
+    >>> y = np.array([0.0, 0, 0, 0, 0, 1, 1, 1])
+    >>> print(float(l1_loss(np.zeros(8), y, reduction="sum")))
+    3.0
+    >>> print(float(l1_loss(np.full(8, 0.375), y, reduction="sum")))
+    3.75
+
+    Autograd flows through it on PyTorch tensors:
+
+    >>> import torch
+    >>> x = torch.tensor([2.0, -1.0, 0.0, 0.5], requires_grad=True)
+    >>> l1_loss(x, torch.zeros(4)).backward()
+    >>> print(x.grad)
+    tensor([ 0.2500, -0.2500,  0.0000,  0.2500])
+    """
+    reduction = check_reduction(reduction)
+    xp, input, target = check_input_target(input, target)
+    if array_api_compat.is_torch_namespace(xp):
+        return _torch_functional().l1_loss(input, target, reduction=reduction)
+    return _l1(xp, input, target, reduction)
+
+
+@_doc
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Squared error; the mean squared error (MSE) for ``reduction='mean'``.
+
+    .. math::
+
+        \ell_i = (x_i - y_i)^2
+
+    For ``'mean'`` this is :math:`\lVert x - y \rVert_2^2 / N`, the squared L2 norm divided
+    by :math:`N`. Its derivative :math:`2(x_i - y_i)` grows with the error, so outliers pull
+    hard; the constant minimising it over a data set is the mean.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    See Also
+    --------
+    rmse : its square root, in the units of the data.
+    mse_loss_grad : the derivative with respect to ``input``.
+    mse_loss_reference : the array-API formula, used for every library but PyTorch.
+    torch.nn.functional.mse_loss : PyTorch's version.
+
+    Notes
+    -----
+    %(nan)s
+
+    %(pytorch)s
 
     Examples
     --------
@@ -112,19 +442,51 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     >>> from companion import mse_loss
     >>> print(float(mse_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 0.0, 1.0]))))
     4.333333333333333
+    >>> print(mse_loss([1, 2, 4], [1, 0, 1], reduction="none"))
+    [0. 4. 9.]
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    diff = input - target
-    return _reduce(diff * diff, reduction, xp)
+    if array_api_compat.is_torch_namespace(xp):
+        return _torch_functional().mse_loss(input, target, reduction=reduction)
+    return _mse(xp, input, target, reduction)
 
 
+@_doc
 def rmse(input: Any, target: Any) -> Any:
-    r"""Root mean squared error: the square root of :func:`mse_loss` with reduction 'mean'.
+    r"""Root mean squared error: the square root of :func:`mse_loss` with ``'mean'``.
 
     .. math::
 
-        \mathrm{RMSE} = \sqrt{\frac{1}{N}\sum_i (x_i - y_i)^2}
+        \mathrm{RMSE}(x, y) = \sqrt{\frac{1}{N}\sum_{i=1}^{N} (x_i - y_i)^2}
+
+    It has the units of the data, and the same minimiser as the MSE. It is not a mean of
+    per-sample losses (there is no ``reduction`` argument): the RMSE of a data set is not the
+    mean of the RMSEs of its batches. At a perfect fit its derivative is
+    :math:`0/0`, NaN under autograd.
+
+    Parameters
+    ----------
+    %(input_target)s
+
+    Returns
+    -------
+    array
+        A 0-d array (a NumPy scalar for NumPy inputs) of the inputs' common floating dtype;
+        NaN for empty inputs.
+
+    Raises
+    ------
+    %(raises)s
+
+    See Also
+    --------
+    mse_loss : the squared error it is the root of.
+
+    Notes
+    -----
+    PyTorch has no RMSE loss; this equals ``torch.sqrt(torch.nn.functional.mse_loss(x, y))``,
+    and scikit-learn's ``root_mean_squared_error`` on 1-d data.
 
     Examples
     --------
@@ -134,123 +496,274 @@ def rmse(input: Any, target: Any) -> Any:
     3.5355339059327378
     """
     xp, input, target = check_input_target(input, target)
-    return xp.sqrt(mse_loss(input, target, reduction="mean"))
+    if array_api_compat.is_torch_namespace(xp):
+        return xp.sqrt(_torch_functional().mse_loss(input, target, reduction="mean"))
+    return xp.sqrt(_mse(xp, input, target, "mean"))
 
 
-def smooth_l1_loss_reference(
-    input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
-) -> Any:
-    r"""Smooth L1 loss computed by the readable array-API formula (no fused kernel).
-
-    .. math::
-
-        \ell_i = \frac{q_i\,(|d_i| - q_i/2)}{\beta}, \quad q_i = \min(|d_i|, \beta),
-        \quad d_i = x_i - y_i
-
-    This is the formula :func:`smooth_l1_loss` is defined by; that function may dispatch to a
-    library's own fused kernel (PyTorch's) for speed, and the tests check the two agree.
-    """
-    reduction = check_reduction(reduction)
-    beta = check_positive_parameter("beta", beta, allow_zero=True)
-    xp, input, target = check_input_target(input, target)
-    abs_diff = xp.abs(input - target)
-    if beta == 0.0:
-        return _reduce(abs_diff, reduction, xp)
-    return _reduce(_huber_elementwise(abs_diff, beta, xp) / beta, reduction, xp)
-
-
+@_doc
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
-    r"""Smooth L1 loss: quadratic for small differences, linear (slope 1) for large ones.
+    r"""Smooth L1 loss: quadratic for differences below ``beta``, linear with slope 1 above.
 
     .. math::
 
         \ell_i = \begin{cases}
-            \dfrac{(x_i - y_i)^2}{2\beta} & \text{if } |x_i - y_i| < \beta \\[1ex]
-            |x_i - y_i| - \dfrac{\beta}{2} & \text{otherwise}
+            \dfrac{(x_i - y_i)^2}{2\beta} & \text{if } |x_i - y_i| < \beta, \\[1ex]
+            |x_i - y_i| - \dfrac{\beta}{2} & \text{otherwise,}
         \end{cases}
+
+    and :math:`\ell_i = |x_i - y_i|` for :math:`\beta = 0`. The two pieces meet with equal
+    value and slope at :math:`|x_i - y_i| = \beta`; the slope never exceeds 1 in size, so a
+    single outlier cannot dominate the gradient. Introduced for bounding-box regression in
+    Fast R-CNN (Girshick 2015).
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    beta : float, default 1.0
+        Where the loss turns from quadratic to linear; ``beta >= 0`` (``inf`` is allowed).
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``beta`` is negative or NaN.
+
+    See Also
+    --------
+    huber_loss : the same shape scaled by :math:`\beta`.
+    smooth_l1_loss_grad : the derivative with respect to ``input``.
+    smooth_l1_loss_reference : the array-API formula, used for every library but PyTorch.
+    torch.nn.functional.smooth_l1_loss : PyTorch's version.
+
+    Notes
+    -----
+    Relation to Huber: :math:`\mathrm{SmoothL1}_\beta(d) = \mathrm{Huber}_\beta(d) / \beta`
+    for :math:`\beta > 0`, so the two coincide only for :math:`\beta = \delta = 1`.
+
+    Limits: as :math:`\beta \to 0` the quadratic zone shrinks to nothing and the loss tends
+    to the L1 loss :math:`|d|` (at :math:`\beta = 0` it is exactly L1, value and gradient).
+    As :math:`\beta \to \infty` every difference falls in the quadratic zone and
+    :math:`d^2/(2\beta) \to 0`: the loss flattens to zero, while
+    :math:`\beta\,\mathrm{SmoothL1}_\beta(d) \to d^2/2`, half the squared error.
+
+    %(nan)s
+
+    %(pytorch)s A negative or NaN ``beta`` raises ``ValueError`` (PyTorch: ``RuntimeError``).
+
+    References
+    ----------
+    %(girshick2015)s
+
+    %(huber1964)s
 
     Examples
     --------
     >>> import numpy as np
     >>> from companion import smooth_l1_loss
-    >>> x, y = np.array([0.5, 3.0]), np.zeros(2)
+    >>> x, y = np.array([0.5, 1.0, 3.0]), np.zeros(3)
     >>> print(smooth_l1_loss(x, y, reduction="none"))
-    [0.125 2.5  ]
+    [0.125 0.5   2.5  ]
+    >>> print(smooth_l1_loss(x, y, reduction="none", beta=0.0))
+    [0.5 1.  3. ]
+
+    On PyTorch tensors the gradient is bounded by 1 (divided by N for 'mean'):
+
+    >>> import torch
+    >>> x = torch.tensor([0.5, 1.0, 3.0, -40.0], requires_grad=True)
+    >>> smooth_l1_loss(x, torch.zeros(4), reduction="sum").backward()
+    >>> print(x.grad)
+    tensor([ 0.5000,  1.0000,  1.0000, -1.0000])
     """
     reduction = check_reduction(reduction)
-    beta = check_positive_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True)
     xp, input, target = check_input_target(input, target)
-    if _is_torch(xp):
-        import torch.nn.functional as F
-
-        return F.smooth_l1_loss(input, target, reduction=reduction, beta=beta)
-    return smooth_l1_loss_reference(input, target, reduction, beta)
+    if array_api_compat.is_torch_namespace(xp):
+        return _torch_functional().smooth_l1_loss(input, target, reduction=reduction, beta=beta)
+    return _smooth_l1(xp, input, target, reduction, beta)
 
 
-def huber_loss_reference(
-    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0
-) -> Any:
-    r"""Huber loss computed by the readable array-API formula (no fused kernel).
-
-    .. math::
-
-        \ell_i = q_i\,(|d_i| - q_i/2), \quad q_i = \min(|d_i|, \delta), \quad d_i = x_i - y_i
-    """
-    reduction = check_reduction(reduction)
-    delta = check_positive_parameter("delta", delta, allow_zero=False)
-    xp, input, target = check_input_target(input, target)
-    return _reduce(_huber_elementwise(xp.abs(input - target), delta, xp), reduction, xp)
-
-
+@_doc
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
-    r"""Huber loss: quadratic for small differences, linear (slope delta) for large ones.
+    r"""Huber loss: quadratic for differences below ``delta``, linear with slope ``delta`` above.
 
     .. math::
 
         \ell_i = \begin{cases}
-            \tfrac12 (x_i - y_i)^2 & \text{if } |x_i - y_i| < \delta \\[1ex]
-            \delta\,\bigl(|x_i - y_i| - \tfrac12\delta\bigr) & \text{otherwise}
+            \tfrac12 (x_i - y_i)^2 & \text{if } |x_i - y_i| < \delta, \\[1ex]
+            \delta\,\bigl(|x_i - y_i| - \tfrac12\delta\bigr) & \text{otherwise.}
         \end{cases}
+
+    Huber (1964) introduced it for estimating a location robustly: squared error for
+    small residuals, absolute error (scaled by :math:`\delta`) for large ones, so outliers
+    pull with a bounded force :math:`\delta`.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    delta : float, default 1.0
+        Where the loss turns from quadratic to linear; ``delta > 0`` (``inf`` is allowed
+        and gives half the squared error).
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``delta`` is zero, negative or NaN.
+
+    See Also
+    --------
+    smooth_l1_loss : the same shape divided by :math:`\delta`.
+    huber_loss_grad : the derivative with respect to ``input``.
+    huber_loss_reference : the array-API formula, used for every library but PyTorch.
+    torch.nn.functional.huber_loss : PyTorch's version.
+
+    Notes
+    -----
+    :math:`\mathrm{Huber}_\delta(d) = \delta\,\mathrm{SmoothL1}_{\beta=\delta}(d)`. As
+    :math:`\delta \to \infty` it becomes :math:`d^2/2`; as :math:`\delta \to 0` it vanishes,
+    while :math:`\mathrm{Huber}_\delta / \delta` tends to :math:`|d|`.
+
+    %(nan)s
+
+    %(pytorch)s A zero, negative or NaN ``delta`` raises ``ValueError`` (PyTorch:
+    ``RuntimeError``). With ``input`` and ``target`` of different floating dtypes the result
+    has their common dtype; PyTorch's ``huber_loss`` returns ``input``'s.
+
+    References
+    ----------
+    %(huber1964)s
 
     Examples
     --------
     >>> import numpy as np
-    >>> from companion import huber_loss
+    >>> from companion import huber_loss, smooth_l1_loss
     >>> x, y = np.array([0.5, 3.0]), np.zeros(2)
     >>> print(huber_loss(x, y, reduction="none", delta=2.0))
     [0.125 4.   ]
+    >>> print(2.0 * smooth_l1_loss(x, y, reduction="none", beta=2.0))
+    [0.125 4.   ]
     """
     reduction = check_reduction(reduction)
-    delta = check_positive_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False)
     xp, input, target = check_input_target(input, target)
-    if _is_torch(xp):
-        import torch.nn.functional as F
-
-        return F.huber_loss(input, target, reduction=reduction, delta=delta)
-    return huber_loss_reference(input, target, reduction, delta)
+    if array_api_compat.is_torch_namespace(xp):
+        return _torch_functional().huber_loss(input, target, reduction=reduction, delta=delta)
+    return _huber(xp, input, target, reduction, delta)
 
 
+# ---------------------------------------------------------------------------------------
+# Analytic derivatives with respect to ``input``.
+
+
+@_doc
 def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Derivative of :func:`l1_loss` w.r.t. ``input``: :math:`\operatorname{sign}(d_i)`."""
+    r"""Derivative of :func:`l1_loss` with respect to ``input``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial x_i} = \operatorname{sign}(x_i - y_i)
+
+    with the sub-gradient 0 at :math:`x_i = y_i`, the one autograd uses.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+
+    %(grad_returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    Notes
+    -----
+    Where the difference is NaN the derivative is NaN (the array API's ``sign``);
+    PyTorch's autograd gives 0 there, because ``torch.sign(nan)`` is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import l1_loss_grad
+    >>> print(l1_loss_grad(np.array([2.0, -1.0, 0.0, 0.5]), np.zeros(4)))
+    [ 0.25 -0.25  0.    0.25]
+    """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
     return _scale(xp.sign(input - target), reduction)
 
 
+@_doc
 def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
-    r"""Derivative of :func:`mse_loss` with respect to ``input``: :math:`2 d_i`."""
+    r"""Derivative of :func:`mse_loss` with respect to ``input``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial x_i} = 2\,(x_i - y_i)
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+
+    %(grad_returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import mse_loss_grad
+    >>> print(mse_loss_grad(np.array([2.0, -1.0, 0.0, 0.5]), np.zeros(4), reduction="sum"))
+    [ 4. -2.  0.  1.]
+    """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
     return _scale(2.0 * (input - target), reduction)
 
 
+@_doc
 def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
-    r"""Derivative of :func:`smooth_l1_loss` w.r.t. ``input``.
+    r"""Derivative of :func:`smooth_l1_loss` with respect to ``input``.
 
-    :math:`\mathrm{clip}(d_i/\beta, -1, 1)`.
+    .. math::
+
+        \frac{\partial \ell_i}{\partial x_i} =
+        \operatorname{clip}\!\left(\frac{x_i - y_i}{\beta}, -1, 1\right)
+
+    and :math:`\operatorname{sign}(x_i - y_i)` for :math:`\beta = 0`, as for L1.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    beta : float, default 1.0
+        Where the loss turns from quadratic to linear; ``beta >= 0``.
+
+    %(grad_returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``beta`` is negative or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import smooth_l1_loss_grad
+    >>> x = np.array([0.5, 1.0, 3.0, -40.0])
+    >>> print(smooth_l1_loss_grad(x, np.zeros(4), reduction="sum"))
+    [ 0.5  1.   1.  -1. ]
     """
     reduction = check_reduction(reduction)
-    beta = check_positive_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True)
     xp, input, target = check_input_target(input, target)
     diff = input - target
     if beta == 0.0:
@@ -258,12 +771,37 @@ def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: 
     return _scale(xp.clip(diff / beta, min=-1.0, max=1.0), reduction)
 
 
+@_doc
 def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
-    r"""Derivative of :func:`huber_loss` w.r.t. ``input``.
+    r"""Derivative of :func:`huber_loss` with respect to ``input``.
 
-    :math:`\mathrm{clip}(d_i, -\delta, \delta)`.
+    .. math::
+
+        \frac{\partial \ell_i}{\partial x_i} = \operatorname{clip}(x_i - y_i, -\delta, \delta)
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    delta : float, default 1.0
+        Where the loss turns from quadratic to linear; ``delta > 0``.
+
+    %(grad_returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``delta`` is zero, negative or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import huber_loss_grad
+    >>> x = np.array([0.5, 1.0, 3.0, -40.0])
+    >>> print(huber_loss_grad(x, np.zeros(4), reduction="sum", delta=2.0))
+    [ 0.5  1.   2.  -2. ]
     """
     reduction = check_reduction(reduction)
-    delta = check_positive_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False)
     xp, input, target = check_input_target(input, target)
     return _scale(xp.clip(input - target, min=-delta, max=delta), reduction)
