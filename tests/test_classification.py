@@ -1,0 +1,124 @@
+"""Tests for companion.classification: logistic model, accuracy, cross-entropy, training."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from companion.classification import (
+    accuracy,
+    binary_cross_entropy_with_logits,
+    central_difference,
+    fit_logistic,
+    logistic_loss_grad,
+    logits,
+    random_search,
+    sigmoid,
+)
+from companion.data import make_two_class_data
+
+
+@pytest.fixture
+def data():
+    return make_two_class_data(60, separation=2.0, seed=3)
+
+
+def test_logits_broadcast_over_weight_grids():
+    z = logits(np.array([[1.0], [2.0]]), np.array([0.0, 1.0, 2.0]), [1.0, -1.0])
+    assert z.shape == (2, 3, 2)
+    assert z[1, 2].tolist() == [4.0, 0.0]
+
+
+def test_sigmoid_is_stable_and_symmetric():
+    z = np.array([-1000.0, -3.0, 0.0, 3.0, 1000.0])
+    s = sigmoid(z)
+    assert np.all(np.isfinite(s))
+    np.testing.assert_allclose(s + sigmoid(-z), 1.0)
+    np.testing.assert_allclose(s[1:4], 1 / (1 + np.exp(-z[1:4])))
+
+
+def test_accuracy_counts_positive_logits_as_class_one():
+    z = np.array([[2.0, -1.0, 0.0, 0.3], [-2.0, 1.0, 5.0, -0.3]])
+    y = np.array([[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(accuracy(z, y), [0.75, 0.25])
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_cross_entropy_matches_torch(reduction):
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 30, 50)  # large logits included
+    y = rng.uniform(0, 1, 50)
+    expected = F.binary_cross_entropy_with_logits(
+        torch.tensor(z), torch.tensor(y), reduction=reduction
+    )
+    actual = binary_cross_entropy_with_logits(z, y, reduction=reduction)
+    np.testing.assert_allclose(actual, expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_loss_gradient_matches_finite_differences(data):
+    x, y = data
+    w, b = np.array([0.7, -1.2]), np.array([0.3, 0.5])
+
+    def mean_loss(w, b):
+        z = logits(w, b, x)
+        return binary_cross_entropy_with_logits(z, np.broadcast_to(y, z.shape), "none").mean(-1)
+
+    dw, db = logistic_loss_grad(w, b, x, y)
+    np.testing.assert_allclose(dw, central_difference(lambda v: mean_loss(v, b), w, 1e-6), 1e-6)
+    np.testing.assert_allclose(db, central_difference(lambda v: mean_loss(w, v), b, 1e-6), 1e-6)
+
+
+def test_finite_differences_of_accuracy_vanish_between_steps(data):
+    x, y = data
+    biases = np.linspace(-2, 2, 401)
+    fd = central_difference(
+        lambda b: accuracy(logits(1.0, b, x), np.broadcast_to(y, (401, 60))), biases, 1e-5
+    )
+    # accuracy only changes where the threshold -b crosses a data point
+    crossing = np.abs(biases[:, None] + x).min(axis=1) < 1e-5
+    assert np.all(fd[~crossing] == 0.0)
+    assert (fd == 0).mean() > 0.9
+
+
+def test_fit_logistic_lowers_the_loss_and_raises_accuracy(data):
+    x, y = data
+    fit = fit_logistic(x, y, init=(-1.0, 1.0), lr=0.5, epochs=40)
+    assert fit.weights.shape == fit.loss.shape == fit.accuracy.shape == (41,)
+    assert np.all(np.diff(fit.loss) < 0)
+    assert fit.accuracy[-1] > fit.accuracy[0] + 0.3
+    np.testing.assert_allclose(
+        logistic_loss_grad(fit.weights[-1], fit.biases[-1], x, y), 0, atol=1e-2
+    )
+
+
+def test_random_search_never_gets_worse_and_is_seeded(data):
+    x, y = data
+    a = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seed=4)
+    b = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (201,)
+    assert np.all(np.diff(a) >= 0) and a[-1] > a[0]
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: logits(1.0, 0.0, np.ones((2, 2))), "x must be 1-D"),
+        (lambda: accuracy([1.0, 2.0], [1.0]), "same shape"),
+        (lambda: accuracy([1.0, 2.0], [1.0, 2.0]), "labels must be 0 or 1"),
+        (lambda: binary_cross_entropy_with_logits([1.0], [1.0], "avg"), "reduction must be one"),
+        (lambda: binary_cross_entropy_with_logits([1.0], [1.5]), r"target must lie in \[0, 1\]"),
+        (lambda: binary_cross_entropy_with_logits([1.0, 2.0], [1.0]), "same shape"),
+        (lambda: logistic_loss_grad(1.0, 0.0, [1.0, 2.0], [1.0]), "same shape"),
+        (lambda: central_difference(np.sin, 1.0, 0.0), "h must be > 0"),
+        (lambda: fit_logistic([1.0], [1.0], lr=0.0), "lr must be > 0"),
+        (lambda: fit_logistic([1.0], [1.0], epochs=-1), "epochs must be an integer >= 0"),
+        (lambda: fit_logistic([1.0], [0.5]), "labels must be 0 or 1"),
+        (lambda: random_search([1.0], [1.0], step=-1.0), "step must be > 0"),
+        (lambda: random_search([1.0], [1.0], evaluations=1.5), "evaluations must be an integer"),
+        (lambda: random_search([1.0, 2.0], [1.0]), "same shape"),
+    ],
+)
+def test_bad_arguments_raise(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
