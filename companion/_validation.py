@@ -25,18 +25,17 @@ def check_reduction(reduction: Any) -> str:
 
 
 def check_parameter(name: str, value: Any, *, allow_zero: bool) -> float:
-    """Return ``value`` as a float if it is a real number > 0 (or >= 0 if ``allow_zero``).
+    """Return ``value`` as a float if it is a finite real number > 0 (>= 0 if ``allow_zero``).
 
-    ``inf`` is accepted (it is the limit the loss formulas are written for);
-    NaN, booleans, strings and complex numbers are rejected.
+    NaN and inf raise ``ValueError``; booleans, strings and complex numbers raise ``TypeError``.
     """
-    bound = ">= 0" if allow_zero else "> 0"
+    allowed = f"a finite real number {'>= 0' if allow_zero else '> 0'}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number {bound}; got {value!r}")
-    value = float(value)
-    if math.isnan(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a real number {bound}; got {value!r}")
-    return value
+        raise TypeError(f"{name} must be {allowed}; got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return number
 
 
 def _reject_non_numeric(name: str, value: Any) -> None:

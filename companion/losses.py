@@ -27,8 +27,16 @@ Differences from :mod:`torch.nn.functional`, all deliberate:
   accepts complex tensors); so does mixing two array libraries.
 - ``input`` and ``target`` are promoted to their common floating dtype, as every array
   operation does (PyTorch's ``huber_loss`` returns ``input``'s dtype instead).
-- A bad ``beta`` or ``delta`` raises ``ValueError`` (PyTorch: ``RuntimeError``); the legacy
-  ``size_average`` and ``reduce`` arguments do not exist.
+- A negative or NaN ``beta`` and a non-positive or NaN ``delta`` raise ``ValueError``
+  (PyTorch: ``RuntimeError``). An infinite ``beta`` or ``delta`` raises ``ValueError`` too;
+  PyTorch accepts it, giving a Smooth L1 loss that is 0 everywhere and, for an infinite
+  difference, a NaN loss with a finite gradient. The legacy ``size_average`` and ``reduce``
+  arguments do not exist.
+- In float16, PyTorch's ``smooth_l1_loss`` kernel computes :math:`d^2/2` before dividing by
+  ``beta``, so it overflows to inf for differences above about 362 (where :math:`d^2/2`
+  exceeds 65504, float16's largest value) when ``beta`` is larger still. For float16
+  tensors the companion evaluates its own formula instead (no fast path), and returns the
+  finite value.
 - :func:`rmse` and the analytic derivatives (``*_grad``) have no PyTorch counterpart.
   :func:`l1_loss_grad` is NaN where the difference is NaN, as the array API's ``sign`` is;
   PyTorch's autograd gives 0 there because ``torch.sign(nan)`` is 0.
@@ -265,14 +273,14 @@ def smooth_l1_loss_reference(
     %(input_target)s
     %(reduction)s
     beta : float, default 1.0
-        Where the loss turns from quadratic to linear; ``beta >= 0``.
+        Where the loss turns from quadratic to linear; finite and ``>= 0``.
 
     %(returns)s
 
     Raises
     ------
     %(raises)s
-        Also if ``beta`` is negative or NaN.
+        Also if ``beta`` is negative, NaN or infinite.
 
     Examples
     --------
@@ -310,14 +318,14 @@ def huber_loss_reference(
     %(input_target)s
     %(reduction)s
     delta : float, default 1.0
-        Where the loss turns from quadratic to linear; ``delta > 0``.
+        Where the loss turns from quadratic to linear; finite and ``> 0``.
 
     %(returns)s
 
     Raises
     ------
     %(raises)s
-        Also if ``delta`` is zero, negative or NaN.
+        Also if ``delta`` is zero, negative, NaN or infinite.
 
     Examples
     --------
@@ -522,14 +530,14 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     %(input_target)s
     %(reduction)s
     beta : float, default 1.0
-        Where the loss turns from quadratic to linear; ``beta >= 0`` (``inf`` is allowed).
+        Where the loss turns from quadratic to linear; finite and ``>= 0``.
 
     %(returns)s
 
     Raises
     ------
     %(raises)s
-        Also if ``beta`` is negative or NaN.
+        Also if ``beta`` is negative, NaN or infinite.
 
     See Also
     --------
@@ -551,7 +559,10 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 
     %(nan)s
 
-    %(pytorch)s A negative or NaN ``beta`` raises ``ValueError`` (PyTorch: ``RuntimeError``).
+    %(pytorch)s A negative, NaN or infinite ``beta`` raises ``ValueError`` (PyTorch:
+    ``RuntimeError`` for negative and NaN, and it accepts inf). For float16 tensors the
+    formula is evaluated instead of PyTorch's kernel, which overflows there (see
+    :mod:`companion.losses`).
 
     References
     ----------
@@ -580,7 +591,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     reduction = check_reduction(reduction)
     beta = check_parameter("beta", beta, allow_zero=True)
     xp, input, target = check_input_target(input, target)
-    if array_api_compat.is_torch_namespace(xp):
+    if array_api_compat.is_torch_namespace(xp) and input.dtype != xp.float16:
         return _torch_functional().smooth_l1_loss(input, target, reduction=reduction, beta=beta)
     return _smooth_l1(xp, input, target, reduction, beta)
 
@@ -605,15 +616,14 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     %(input_target)s
     %(reduction)s
     delta : float, default 1.0
-        Where the loss turns from quadratic to linear; ``delta > 0`` (``inf`` is allowed
-        and gives half the squared error).
+        Where the loss turns from quadratic to linear; finite and ``> 0``.
 
     %(returns)s
 
     Raises
     ------
     %(raises)s
-        Also if ``delta`` is zero, negative or NaN.
+        Also if ``delta`` is zero, negative, NaN or infinite.
 
     See Also
     --------
@@ -630,9 +640,9 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
     %(nan)s
 
-    %(pytorch)s A zero, negative or NaN ``delta`` raises ``ValueError`` (PyTorch:
-    ``RuntimeError``). With ``input`` and ``target`` of different floating dtypes the result
-    has their common dtype; PyTorch's ``huber_loss`` returns ``input``'s.
+    %(pytorch)s A zero, negative, NaN or infinite ``delta`` raises ``ValueError`` (PyTorch:
+    ``RuntimeError``, and it accepts inf). With ``input`` and ``target`` of different floating
+    dtypes the result has their common dtype; PyTorch's ``huber_loss`` returns ``input``'s.
 
     References
     ----------
@@ -745,14 +755,14 @@ def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: 
     %(input_target)s
     %(reduction)s
     beta : float, default 1.0
-        Where the loss turns from quadratic to linear; ``beta >= 0``.
+        Where the loss turns from quadratic to linear; finite and ``>= 0``.
 
     %(grad_returns)s
 
     Raises
     ------
     %(raises)s
-        Also if ``beta`` is negative or NaN.
+        Also if ``beta`` is negative, NaN or infinite.
 
     Examples
     --------
@@ -784,14 +794,14 @@ def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: flo
     %(input_target)s
     %(reduction)s
     delta : float, default 1.0
-        Where the loss turns from quadratic to linear; ``delta > 0``.
+        Where the loss turns from quadratic to linear; finite and ``> 0``.
 
     %(grad_returns)s
 
     Raises
     ------
     %(raises)s
-        Also if ``delta`` is zero, negative or NaN.
+        Also if ``delta`` is zero, negative, NaN or infinite.
 
     Examples
     --------
