@@ -51,7 +51,8 @@ def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: fl
         = \sqrt{\tfrac43 (a-a^\star)^2 + (b-b^\star)^2}
 
     It is in the units of ``y``, and it is the typical error of the fitted line's predictions
-    over the range of :func:`companion.data.make_line_data`'s inputs.
+    over the range of :func:`companion.data.make_line_data`'s inputs. A diverged fit (huge or
+    infinite parameters) gets ``inf`` (or ``nan`` for ``nan`` parameters), without a warning.
 
     Examples
     --------
@@ -60,7 +61,8 @@ def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: fl
     """
     da = np.asarray(slope, dtype=np.float64) - true_slope
     db = np.asarray(intercept, dtype=np.float64) - true_intercept
-    return np.sqrt(4.0 / 3.0 * da**2 + db**2)
+    with np.errstate(over="ignore"):  # a diverged fit is infinitely far: inf, not a warning
+        return np.sqrt(4.0 / 3.0 * da**2 + db**2)
 
 
 def seeded_line_data(
@@ -221,37 +223,43 @@ def beta_sweep(
     *,
     n: int = 100,
     sigma: float = NOISE_SCALE,
-    outlier_fraction: float = 0.0,
+    outlier_fractions: Sequence[float] = (0.0,),
     lr: float = 0.5,
     steps: int = 400,
 ) -> np.ndarray:
     r"""Line errors of Smooth L1 fits with :math:`\beta = r\sigma` for each ratio ``r``.
 
-    The data are Gaussian noise of scale ``sigma`` around the true line, with
-    ``outlier_fraction`` of the points shifted up by :data:`OUTLIER_SHIFT`. The fits minimise
-    Huber with :math:`\delta=\beta`: since :math:`\mathrm{Huber}_\delta = \delta\,
+    The data are Gaussian noise of scale ``sigma`` around the true line, with a share of the
+    points (each of ``outlier_fractions`` in turn) shifted up by :data:`OUTLIER_SHIFT`; the same
+    seed gives the same inputs and noise for every share. The fits minimise Huber with
+    :math:`\delta=\beta`: since :math:`\mathrm{Huber}_\delta = \delta\,
     \mathrm{SmoothL1}_{\beta=\delta}`, it has the same minimiser as Smooth L1, and gradient
     descent on it with step ``lr`` is gradient descent on Smooth L1 with step
     :math:`\mathrm{lr}\cdot\beta`, a step that suits every :math:`\beta`.
 
     Returns
     -------
-    numpy.ndarray, shape (len(beta_over_sigma), len(seeds))
+    numpy.ndarray, shape (len(outlier_fractions), len(beta_over_sigma), len(seeds))
     """
-    x, y = seeded_line_data(
-        seeds,
-        n,
-        slope=TRUE_SLOPE,
-        intercept=TRUE_INTERCEPT,
-        scale=sigma,
-        outlier_fraction=outlier_fraction,
-        outlier_shift=OUTLIER_SHIFT,
-    )
+    data = [
+        seeded_line_data(
+            seeds,
+            n,
+            slope=TRUE_SLOPE,
+            intercept=TRUE_INTERCEPT,
+            scale=sigma,
+            outlier_fraction=fraction,
+            outlier_shift=OUTLIER_SHIFT,
+        )
+        for fraction in outlier_fractions
+    ]
+    x = np.stack([d[0] for d in data])
+    y = np.stack([d[1] for d in data])
     errors = []
     for ratio in beta_over_sigma:
         fit = fit_line(x, y, huber_loss_grad, lr=lr, steps=steps, delta=float(ratio) * sigma)
         errors.append(line_error(fit.slope, fit.intercept, TRUE_SLOPE, TRUE_INTERCEPT))
-    return np.stack(errors)
+    return np.stack(errors, axis=1)
 
 
 def robust_fit_losses(beta: float) -> dict[str, LossSpec]:

@@ -28,6 +28,12 @@ def test_line_error_is_batched():
     np.testing.assert_allclose(errors, [0.0, 3.0, np.sqrt(4 / 3)])
 
 
+def test_line_error_of_a_diverged_fit_is_infinite_without_a_warning(recwarn):
+    errors = ex.line_error(np.array([1e200, np.inf, np.nan]), np.array([0.0, 0.0, 0.0]), 2.0, 1.0)
+    assert errors[0] == np.inf and errors[1] == np.inf and np.isnan(errors[2])
+    assert len(recwarn) == 0
+
+
 def test_seeded_line_data_stacks_make_line_data_per_seed():
     x, y = ex.seeded_line_data([3, 5], 7, noise="laplace", scale=0.2)
     assert x.shape == y.shape == (2, 7)
@@ -134,13 +140,15 @@ def test_beta_sweep_with_a_huge_beta_is_least_squares():
     errors = ex.beta_sweep([1000.0], seeds=[1, 2], n=50, steps=400)
     x, y = ex.seeded_line_data([1, 2], 50, scale=ex.NOISE_SCALE)
     expected = [ex.line_error(*np.polyfit(x[i], y[i], 1), 2.0, 1.0) for i in range(2)]
-    assert errors.shape == (1, 2)
-    np.testing.assert_allclose(errors[0], expected, rtol=1e-6)
+    assert errors.shape == (1, 1, 2)
+    np.testing.assert_allclose(errors[0, 0], expected, rtol=1e-6)
 
 
 def test_beta_sweep_small_beta_resists_outliers_large_beta_does_not():
-    errors = ex.beta_sweep([1.0, 100.0], seeds=range(3), n=60, outlier_fraction=0.1)
-    assert (errors[0] < 0.3).all() and (errors[1] > 1.0).all()
+    errors = ex.beta_sweep([1.0, 100.0], seeds=range(3), n=60, outlier_fractions=(0.0, 0.1))
+    assert errors.shape == (2, 2, 3)
+    assert (errors[:, 0] < 0.3).all() and (errors[0, 1] < 0.3).all()
+    assert (errors[1, 1] > 1.0).all()
 
 
 def test_draw_robust_fits_draws_data_truth_and_three_labelled_fits():
