@@ -86,3 +86,14 @@ def test_bad_schedules_are_named(kwargs, message):
 def test_fit_line_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match=r"same shape, got \(3,\) and \(2,\)"):
         fit_line([0.0, 1.0, 2.0], [0.0, 1.0], squared_error_grad)
+
+
+def test_companion_losses_drive_the_fits_to_their_minimisers():
+    from companion import huber_loss_grad, l1_loss_grad, mse_loss_grad
+
+    y = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    assert fit_constant(y, mse_loss_grad, lr=0.25, steps=200)[-1] == pytest.approx(0.375)
+    assert abs(fit_constant(y, l1_loss_grad, init=2.0, lr=0.01, steps=800)[-1]) <= 0.01 + 1e-12
+    # With delta larger than every residual, Huber is half the squared error: minimiser the mean.
+    huber = fit_constant(y, huber_loss_grad, lr=0.5, steps=200, delta=5.0)
+    assert huber[-1] == pytest.approx(0.375)
