@@ -80,7 +80,7 @@ class Court:
 
     @property
     def ideal_form(self) -> np.ndarray:
-        r"""The form that lands in the centre: :math:`\phi = 0`, :math:`v = \sqrt{gL}`."""
+        r"""The dead-centre form, direction :math:`\phi = 0` and speed :math:`\sqrt{gL}`."""
         return np.array([0.0, np.sqrt(GRAVITY * self.hoop_distance)])
 
     def miss(self, form: np.ndarray) -> np.ndarray:
@@ -116,12 +116,13 @@ class Practice:
     ----------
     coach : str
         Which coach gave the feedback.
-    forms : numpy.ndarray, shape (seeds, throws, 2)
-        The intended (direction, speed) of every throw.
-    misses : numpy.ndarray, shape (seeds, throws, 2)
-        Where every throw landed, relative to the hoop centre (metres).
-    hits : numpy.ndarray of bool, shape (seeds, throws)
-        Whether every throw went in.
+    forms : numpy.ndarray
+        The intended (direction, speed) of every throw, shape ``(seeds, throws, 2)``.
+    misses : numpy.ndarray
+        Where every throw landed relative to the hoop centre in metres, shape
+        ``(seeds, throws, 2)``.
+    hits : numpy.ndarray
+        Whether every throw went in (bool), shape ``(seeds, throws)``.
     """
 
     coach: str
@@ -243,13 +244,13 @@ def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
 
 
 EXPLORE_STEP = np.array([0.06, 0.25])
-"""Hit-or-miss learners try variations of this size: (radians, m/s), times a standard normal."""
+"""Size of the hit-or-miss learners' random variations, in radians and m/s (times N(0, 1))."""
 
 SIGN_STEP = 0.04
 """First direction step (radians) of the left-or-right learner."""
 
 GAIN = np.array([0.1, 0.3])
-"""Miss-vector learner's rule of thumb: radians per metre left/right, m/s per metre long/short."""
+"""The miss-vector learner's gains, in radians per metre sideways and m/s per metre long."""
 
 
 def simulate(
