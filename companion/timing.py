@@ -1,7 +1,7 @@
 """Robust wall-clock timing for the book's "measure, don't assume" cells.
 
 A single timing on a shared machine is noisy; the minimum over several repeats is the least
-disturbed estimate of what the code itself costs (the approach of :mod:`timeit`).
+disturbed estimate of what the code itself costs (the approach of ``timeit``).
 """
 
 from __future__ import annotations
