@@ -51,8 +51,8 @@ def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: fl
         = \sqrt{\tfrac43 (a-a^\star)^2 + (b-b^\star)^2}
 
     It is in the units of ``y``, and it is the typical error of the fitted line's predictions
-    over the range of :func:`companion.data.make_line_data`'s inputs. A diverged fit (huge or
-    infinite parameters) gets ``inf`` (or ``nan`` for ``nan`` parameters), without a warning.
+    over the range of :func:`companion.data.make_line_data`'s inputs. A diverged fit gets a
+    huge or infinite error (``nan`` for ``nan`` parameters), without a warning.
 
     Examples
     --------
@@ -61,8 +61,7 @@ def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: fl
     """
     da = np.asarray(slope, dtype=np.float64) - true_slope
     db = np.asarray(intercept, dtype=np.float64) - true_intercept
-    with np.errstate(over="ignore"):  # a diverged fit is infinitely far: inf, not a warning
-        return np.sqrt(4.0 / 3.0 * da**2 + db**2)
+    return np.hypot(np.sqrt(4.0 / 3.0) * da, db)  # hypot: no overflow before the inputs do
 
 
 def seeded_line_data(
