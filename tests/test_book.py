@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib
+import inspect
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -98,6 +101,36 @@ def test_build_writes_every_toc_page(book_build):
     assert missing == []
     # MathJax is bundled with the book instead of loaded from a CDN.
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def public_api() -> dict[str, list[str]]:
+    """Every public module of ``companion`` and the public functions and classes it defines."""
+    import companion
+
+    api = {}
+    for info in pkgutil.iter_modules(companion.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"companion.{info.name}")
+        names = getattr(module, "__all__", None) or [
+            name
+            for name, obj in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module.__name__
+        ]
+        api[module.__name__] = sorted(names)
+    return api
+
+
+def test_api_page_documents_every_public_function(book_build):
+    api = public_api()
+    source = (ROOT / "book" / "api.md").read_text()
+    undocumented_modules = [m for m in api if f".. automodule:: {m}\n" not in source]
+    assert undocumented_modules == [], "add these modules to book/api.md"
+    page = (book_build["html"] / "book" / "api.html").read_text()
+    missing = [f"{m}.{n}" for m, names in api.items() for n in names if f'id="{m}.{n}"' not in page]
+    assert missing == [], "not in the built API page (no docstring?)"
 
 
 # ---------------------------------------------------------------------------------------------
