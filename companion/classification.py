@@ -230,40 +230,69 @@ def random_search(
     init: tuple[float, float] = (0.0, 0.0),
     step: float = 0.5,
     evaluations: int = 1000,
-    seed: int = 0,
+    seeds: int | Any = 1,
 ) -> np.ndarray:
     r"""Train on accuracy itself by random search; return the best accuracy after each try.
 
     Each try perturbs the current weights by :math:`\text{step}\cdot\mathcal N(0, I)` and keeps
     the perturbation when the accuracy does not drop (so the search can wander across the flat
-    steps of the staircase). Only accuracy is ever evaluated: one evaluation per try.
+    steps of the staircase). Only accuracy is ever evaluated: one evaluation per try. Several
+    independent searches, one per seed, run side by side.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (N,)
+        Features and 0/1 labels.
+    init : (float, float)
+        Starting :math:`(w, b)` of every search.
+    step : float
+        Standard deviation of a proposal.
+    evaluations : int
+        Tries per search.
+    seeds : int or array_like of int
+        Number of searches (seeds ``0 .. seeds-1``) or the seeds themselves; a search depends
+        only on its own seed.
 
     Returns
     -------
-    numpy.ndarray, shape (evaluations + 1,)
-        Accuracy of the kept weights, starting with ``init``'s.
+    numpy.ndarray, shape (searches, evaluations + 1)
+        Accuracy of the kept weights after each try, starting with ``init``'s.
 
     Examples
     --------
     >>> best = random_search([-2.0, -1.0, 1.0, 2.0], [0.0, 0.0, 1.0, 1.0], evaluations=50)
-    >>> float(best[0]), float(best[-1])
+    >>> float(best[0, 0]), float(best[0, -1])
     (0.5, 1.0)
     """
     if not step > 0:
         raise ValueError(f"step must be > 0, got {step!r}")
     _check_count("evaluations", evaluations, 0)
+    if np.ndim(seeds) == 0:
+        _check_count("seeds", seeds, 1)
+        seeds = np.arange(seeds)
+    seeds = np.asarray(seeds)
+    if seeds.size == 0 or seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(f"seeds must be a positive int or a 1-D array of ints, got {seeds!r}")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     _same_shape(x, y)
     _check_labels(y)
-    rng = np.random.default_rng(seed)
-    current = np.array(init, dtype=np.float64)
-    score = float(accuracy(logits(current[0], current[1], x), y))
+    proposals = step * np.stack(
+        [np.random.default_rng(int(seed)).standard_normal((evaluations, 2)) for seed in seeds],
+        axis=1,
+    )
+    current = np.tile(np.asarray(init, dtype=np.float64), (seeds.size, 1))
+    score = accuracy(
+        logits(current[:, 0], current[:, 1], x), np.broadcast_to(y, (seeds.size, x.size))
+    )
     history = [score]
-    for _ in range(evaluations):
-        tried = current + step * rng.standard_normal(2)
-        tried_score = float(accuracy(logits(tried[0], tried[1], x), y))
-        if tried_score >= score:
-            current, score = tried, tried_score
+    for proposal in proposals:
+        tried = current + proposal
+        tried_score = accuracy(
+            logits(tried[:, 0], tried[:, 1], x), np.broadcast_to(y, (seeds.size, x.size))
+        )
+        keep = tried_score >= score
+        current = np.where(keep[:, None], tried, current)
+        score = np.where(keep, tried_score, score)
         history.append(score)
-    return np.array(history)
+    return np.stack(history, axis=1)

@@ -93,11 +93,22 @@ def test_fit_logistic_lowers_the_loss_and_raises_accuracy(data):
 
 def test_random_search_never_gets_worse_and_is_seeded(data):
     x, y = data
-    a = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seed=4)
-    b = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seed=4)
+    a = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seeds=[4, 9])
+    b = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seeds=[4, 9])
     np.testing.assert_array_equal(a, b)
-    assert a.shape == (201,)
-    assert np.all(np.diff(a) >= 0) and a[-1] > a[0]
+    assert a.shape == (2, 201)
+    assert np.all(np.diff(a, axis=1) >= 0) and np.all(a[:, -1] > a[:, 0])
+    # a search depends on its own seed only, and different seeds search differently
+    np.testing.assert_array_equal(
+        random_search(x, y, init=(-1.0, 1.0), evaluations=200, seeds=[9])[0], a[1]
+    )
+    assert not np.array_equal(a[0], a[1])
+
+
+def test_random_search_counts_seeds():
+    best = random_search([-1.0, 1.0], [0.0, 1.0], evaluations=3, seeds=5)
+    assert best.shape == (5, 4)
+    np.testing.assert_array_equal(best[:, 0], 0.5)  # init (0, 0) predicts class 0 everywhere
 
 
 @pytest.mark.parametrize(
@@ -117,6 +128,9 @@ def test_random_search_never_gets_worse_and_is_seeded(data):
         (lambda: random_search([1.0], [1.0], step=-1.0), "step must be > 0"),
         (lambda: random_search([1.0], [1.0], evaluations=1.5), "evaluations must be an integer"),
         (lambda: random_search([1.0, 2.0], [1.0]), "same shape"),
+        (lambda: random_search([1.0], [1.0], seeds=0), "seeds must be an integer >= 1"),
+        (lambda: random_search([1.0], [1.0], seeds=[]), "seeds must be a positive int or a 1-D"),
+        (lambda: random_search([1.0], [1.0], seeds=[0.5]), "seeds must be a positive int or a 1-D"),
     ],
 )
 def test_bad_arguments_raise(call, match):
