@@ -258,7 +258,7 @@ def simulate(
 ) -> Practice:
     r"""Practice sessions, one per seed, in which the shooter learns only from ``coach``.
 
-    Every session starts from a seeded form that misses by half a metre to a metre, and adds
+    Every session starts from a seeded form that misses by roughly half a metre to a metre, and adds
     seeded execution noise (:class:`Court`) to every throw. A given seed gives every coach the
     same start and the same noise. The learning rules, each using only its coach's words:
 
