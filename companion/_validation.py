@@ -6,6 +6,7 @@ Each check returns clean values or raises an error that echoes the bad value
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any
@@ -56,15 +57,25 @@ def _default_float(xp: Any, x: Any) -> Any:
     return info.default_dtypes(device=array_api_compat.device(x))["real floating"]
 
 
+@functools.cache
+def _dtype_kind(xp: Any, dtype: Any) -> str:
+    """The array API kind of ``dtype`` ('real floating', 'integral', ...), cached per dtype."""
+    for kind in ("real floating", "integral", "bool", "complex floating"):
+        if xp.isdtype(dtype, kind):
+            return kind
+    return "other"
+
+
 def _as_float_array(name: str, x: Any, xp: Any) -> Any:
     """Return ``x`` with a real floating dtype: integers are promoted, the rest is refused."""
-    if xp.isdtype(x.dtype, "real floating"):
+    kind = _dtype_kind(xp, x.dtype)
+    if kind == "real floating":
         return x
-    if xp.isdtype(x.dtype, "integral"):
+    if kind == "integral":
         return xp.astype(x, _default_float(xp, x))
-    if xp.isdtype(x.dtype, "bool"):
+    if kind == "bool":
         raise TypeError(f"{name} must hold real numbers, not booleans; got dtype {x.dtype}")
-    if xp.isdtype(x.dtype, "complex floating"):
+    if kind == "complex floating":
         raise TypeError(f"{name} must hold real numbers, not complex numbers; got dtype {x.dtype}")
     raise TypeError(f"{name} must hold real numbers; got dtype {x.dtype}")
 
@@ -76,11 +87,34 @@ def _from_python(name: str, value: Any, xp: Any, like: Any) -> Any:
     precision of its own), otherwise the library's default float.
     """
     _reject_non_numeric(name, value)
-    if xp.isdtype(like.dtype, "real floating"):
+    if _dtype_kind(xp, like.dtype) == "real floating":
         dtype = like.dtype
     else:
         dtype = _default_float(xp, like)
     return xp.asarray(value, dtype=dtype, device=array_api_compat.device(like))
+
+
+# Array type -> its namespace, for the common call with two arrays of one type
+# (``array_namespace`` costs microseconds, a dictionary look-up does not).
+_NAMESPACES: dict[type, Any] = {}
+
+
+def _namespace(input: Any, target: Any) -> Any:
+    """The array namespace shared by two arrays; ``TypeError`` if they are from two libraries."""
+    same_type = type(input) is type(target)
+    if same_type and type(input) in _NAMESPACES:
+        return _NAMESPACES[type(input)]
+    try:
+        xp = array_api_compat.array_namespace(input, target)
+    except TypeError:
+        raise TypeError(
+            "input and target must come from the same array library; got "
+            f"{type(input).__module__}.{type(input).__qualname__} and "
+            f"{type(target).__module__}.{type(target).__qualname__}"
+        ) from None
+    if same_type:
+        _NAMESPACES[type(input)] = xp
+    return xp
 
 
 def check_input_target(input: Any, target: Any) -> tuple[Any, Any, Any]:
@@ -97,14 +131,7 @@ def check_input_target(input: Any, target: Any) -> tuple[Any, Any, Any]:
     input_is_array = array_api_compat.is_array_api_obj(input)
     target_is_array = array_api_compat.is_array_api_obj(target)
     if input_is_array and target_is_array:
-        try:
-            xp = array_api_compat.array_namespace(input, target)
-        except TypeError:
-            raise TypeError(
-                "input and target must come from the same array library; got "
-                f"{type(input).__module__}.{type(input).__qualname__} and "
-                f"{type(target).__module__}.{type(target).__qualname__}"
-            ) from None
+        xp = _namespace(input, target)
     elif input_is_array:
         xp = array_api_compat.array_namespace(input)
         target = _from_python("target", target, xp, like=input)
@@ -124,6 +151,8 @@ def check_input_target(input: Any, target: Any) -> tuple[Any, Any, Any]:
             f"{tuple(input.shape)!r} and target.shape={tuple(target.shape)!r} "
             "(the companion never broadcasts; broadcast explicitly if you mean it)"
         )
+    if input.dtype == target.dtype:
+        return xp, input, target
     dtype = xp.result_type(input, target)
     if input.dtype != dtype:
         input = xp.astype(input, dtype)

@@ -157,8 +157,8 @@ def _l1(xp: Any, input: Any, target: Any, reduction: str) -> Any:
 
 
 def _mse(xp: Any, input: Any, target: Any, reduction: str) -> Any:
-    diff = input - target
-    return _reduce(diff * diff, reduction, xp)
+    # One expression, so NumPy squares its temporary difference in place.
+    return _reduce((input - target) ** 2, reduction, xp)
 
 
 def _smooth_l1(xp: Any, input: Any, target: Any, reduction: str, beta: float) -> Any:
