@@ -19,12 +19,16 @@ from companion import huber_loss_grad, l1_loss_grad, mse_loss_grad, smooth_l1_lo
 from companion.data import make_line_data
 from companion.fitting import LineFit, LossGrad, fit_line
 
+#: Slope of the true line in every experiment.
 TRUE_SLOPE = 2.0
+#: Intercept of the true line in every experiment.
 TRUE_INTERCEPT = 1.0
+#: Scale of the noise (the standard deviation for Gaussian noise).
 NOISE_SCALE = 0.5
+#: How far up the outliers are moved.
 OUTLIER_SHIFT = 20.0
 
-#: The noise settings of chapter 6's grid: name -> keyword arguments of ``make_line_data``.
+#: Noise settings of chapter 6's grid, each a name and keyword arguments of ``make_line_data``.
 NOISE_SETTINGS: dict[str, dict[str, Any]] = {
     "Gaussian": {"noise": "gaussian"},
     "Laplace": {"noise": "laplace"},
@@ -32,7 +36,7 @@ NOISE_SETTINGS: dict[str, dict[str, Any]] = {
     "Gaussian + 10% outliers": {"noise": "gaussian", "outlier_fraction": 0.1},
 }
 
-#: A loss for the fits: name -> (derivative from companion, its keyword arguments).
+# A loss for the fits: (derivative from companion, its keyword arguments).
 LossSpec = tuple[LossGrad, dict[str, Any]]
 
 #: The losses of chapter 6's grid.
