@@ -47,6 +47,14 @@ COACHES = ("hit_or_miss", "left_or_right", "miss_vector", "form_coaching")
 """The four coaches, from the poorest feedback to the richest."""
 
 
+def _split_form(form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The direction and speed parts of forms of shape ``(..., 2)``."""
+    form = np.asarray(form, dtype=np.float64)
+    if form.ndim == 0 or form.shape[-1] != 2:
+        raise ValueError(f"a form must have shape (..., 2) = (direction, speed), got {form.shape}")
+    return form[..., 0], form[..., 1]
+
+
 @dataclass(frozen=True)
 class Court:
     r"""The geometry of the free throw and how precisely the shooter executes a form.
@@ -86,7 +94,7 @@ class Court:
     def miss(self, form: np.ndarray) -> np.ndarray:
         """Where a throw with ``form[..., 0]`` = direction, ``form[..., 1]`` = speed lands,
         relative to the hoop centre: shape ``(..., 2)`` = (x to the right, y beyond)."""
-        direction, speed = form[..., 0], form[..., 1]
+        direction, speed = _split_form(form)
         reach = speed**2 / GRAVITY
         return np.stack(
             [reach * np.sin(direction), reach * np.cos(direction) - self.hoop_distance], axis=-1
@@ -99,7 +107,7 @@ class Court:
             J = \begin{pmatrix} R\cos\phi & (2v/g)\sin\phi \\
                                 -R\sin\phi & (2v/g)\cos\phi \end{pmatrix}
         """
-        direction, speed = form[..., 0], form[..., 1]
+        direction, speed = _split_form(form)
         reach, dreach = speed**2 / GRAVITY, 2 * speed / GRAVITY
         cos, sin = np.cos(direction), np.sin(direction)
         return np.stack(

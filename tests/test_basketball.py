@@ -73,6 +73,14 @@ def test_form_coaching_is_a_newton_step():
     assert np.all(corrected < 0.05 * np.linalg.norm(court.miss(executed), axis=-1))
 
 
+@pytest.mark.parametrize("form", [np.zeros(3), np.zeros((4, 1)), np.float64(1.0)])
+def test_forms_must_be_direction_speed_pairs(form):
+    court = Court()
+    for call in (court.miss, court.jacobian, lambda f: coach_says("miss_vector", court, f)):
+        with pytest.raises(ValueError, match=r"a form must have shape \(\.\.\., 2\)"):
+            call(form)
+
+
 def test_unknown_coach():
     with pytest.raises(ValueError, match="coach must be one of"):
         coach_says("shouting", Court(), Court().ideal_form)
