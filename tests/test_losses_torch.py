@@ -62,8 +62,11 @@ def make_data(kind: str, params: dict) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(20260101)
     y = rng.normal(size=24) * 2.0
     x = y + rng.normal(size=24) * 3.0
-    # differences exactly 0, +-k (the kink), just either side of it, tiny, moderate
-    x_kinks = np.array([0.0, k, -k, k * (1 - 2**-8), k * (1 + 2**-8), 1e-3, -2.5, 4.0, 7.0])
+    # differences exactly 0, +-k (the kink), just either side of it, tiny (also relative to
+    # k, where two nearly cancelling gradient paths would lose float32 digits), moderate
+    x_kinks = np.array(
+        [0.0, k, -k, k * (1 - 2**-8), k * (1 + 2**-8), 1e-3, -1e-6, k * 1e-7, -2.5, 4.0, 7.0]
+    )
     return np.concatenate([x, x_kinks]), np.concatenate([y, np.zeros_like(x_kinks)])
 
 
@@ -270,3 +273,36 @@ def test_float16_smooth_l1_does_not_overflow_where_torch_does():
     assert torch.isinf(theirs).all()
     exact = torch.tensor([80.0, 496.008]).half()  # d^2 / (2 beta)
     assert torch.allclose(ours.float(), exact.float(), rtol=1e-3)
+
+
+def test_the_tests_would_catch_the_naive_formulations():
+    """Why the reference formula is written as it is, shown on the data the tests use.
+
+    With ``where`` an infinite difference gets a NaN gradient (0 * inf in the unused branch);
+    with optax's ``0.5 q^2 + delta (|d| - q)`` two gradient paths nearly cancel for small
+    residuals under a large delta, and float32 loses digits. The companion's formula has
+    neither problem, so the agreement tests above (rtol 1e-6) can tell them apart.
+    """
+    delta = 1000.0
+    d = torch.tensor([math.inf, 1e-3, 0.5], requires_grad=True)
+
+    def with_where(d):
+        a = d.abs()
+        return torch.where(a < delta, 0.5 * a * a, delta * (a - 0.5 * delta)).sum()
+
+    def with_cancelling_paths(d):
+        a = d.abs()
+        q = torch.minimum(a, torch.tensor(delta))
+        return (0.5 * q * q + delta * (a - q)).sum()
+
+    def grad(loss):
+        d.grad = None
+        loss(d).backward()
+        return d.grad.clone()
+
+    expected = grad(lambda d: F.huber_loss(d, torch.zeros(3), reduction="sum", delta=delta))
+    assert torch.isnan(grad(with_where)[0])
+    naive = grad(with_cancelling_paths)
+    assert abs(naive[1] / expected[1] - 1) > 1e-3
+    ours = grad(lambda d: companion.huber_loss_reference(d, torch.zeros(3), "sum", delta=delta))
+    torch.testing.assert_close(ours, expected, rtol=1e-6, atol=0)
