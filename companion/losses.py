@@ -114,7 +114,8 @@ _DOCS = {
 
 def _doc(func: Any) -> Any:
     """Fill the ``%(name)s`` placeholders of ``func``'s docstring from ``_DOCS``."""
-    func.__doc__ = func.__doc__ % _DOCS
+    if func.__doc__:  # None under ``python -OO``
+        func.__doc__ = func.__doc__ % _DOCS
     return func
 
 
