@@ -168,8 +168,10 @@ def test_complex_numbers_raise_type_error(fn, input, target):
 
 
 def test_object_arrays_raise_type_error():
-    with pytest.raises(TypeError, match="must hold real numbers; got dtype object"):
+    with pytest.raises(TypeError, match="input must hold real numbers; got dtype object"):
         companion.l1_loss(np.array([1.0, None]), np.ones(2))
+    with pytest.raises(TypeError, match=r"target must hold real numbers, not dtype object; got \["):
+        companion.l1_loss(np.ones(2), [1.0, None])
 
 
 # --------------------------------------------------------------------------- promotion
