@@ -46,7 +46,7 @@ def fit_constant(
     y : array_like, shape (..., N)
         Labels; leading axes are a batch of independent problems.
     loss_grad : callable
-        A companion derivative such as :func:`companion.mse_loss_grad`, called with
+        A companion derivative such as :func:`~companion.losses.mse_loss_grad`, called with
         ``reduction="none"`` and ``**loss_kwargs`` (for example ``beta``).
     init, lr, steps : float, float, int
         Starting value, step size :math:`\eta` and number of steps.
@@ -113,7 +113,7 @@ def fit_line(
     x, y : array_like, shape (..., N)
         Inputs and labels; leading axes are a batch of independent fits.
     loss_grad : callable
-        A companion derivative such as :func:`companion.l1_loss_grad`, called with
+        A companion derivative such as :func:`~companion.losses.l1_loss_grad`, called with
         ``reduction="none"`` and ``**loss_kwargs``.
     lr, steps, init : float, int, (float, float)
         Step size, number of steps and starting ``(slope, intercept)``.
