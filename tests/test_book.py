@@ -364,16 +364,38 @@ def test_pages_with_math_are_typeset(site, browser, failures, typeset_counts):
     assert untypeset == [], f"math in the source but none typeset: {typeset_counts}"
 
 
+def load_problems(visit: Visit) -> list[str]:
+    """HTTP status, console errors and requests that failed or tried to leave the machine."""
+    problems = [f"console error: {text}" for text in visit.console_errors]
+    problems += [f"request left 127.0.0.1 (blocked): {url}" for url in visit.blocked]
+    problems += [f"request failed: {url}" for url in visit.failed_requests]
+    if visit.response is None or visit.response.status != 200:
+        problems.append("HTTP status is not 200")
+    return problems
+
+
 @pytest.mark.parametrize("page_path", ["index.html", *EXTRA_PAGES])
 def test_other_pages_load_cleanly(page_path, site, browser, failures):
     with open_page(browser, site["url"] + page_path) as visit:
-        problems = [f"console error: {text}" for text in visit.console_errors]
-        problems += [f"request left 127.0.0.1 (blocked): {url}" for url in visit.blocked]
-        problems += [f"request failed: {url}" for url in visit.failed_requests]
-        if visit.response is None or visit.response.status != 200:
-            problems.append("HTTP status is not 200")
+        problems = load_problems(visit)
         if page_path == "index.html" and not visit.page.url.endswith(f"{TOC['root']}.html"):
             problems.append(f"index.html did not redirect to the landing page: {visit.page.url}")
     if problems:
         failures.append(page_path)
     assert problems == []
+
+
+def test_source_code_pages_load_cleanly(site, browser, failures):
+    """The highlighted module sources that the API page's [source] links lead to."""
+    pages = sorted(
+        p.relative_to(site["html"]).as_posix() for p in site["html"].glob("_modules/**/*.html")
+    )
+    assert pages, "no module source pages were built"
+    problems = {}
+    for page_path in pages:
+        with open_page(browser, site["url"] + page_path) as visit:
+            if found := load_problems(visit):
+                problems[page_path] = found
+    if problems:
+        failures.append("_modules")
+    assert problems == {}
