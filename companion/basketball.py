@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion._checks import as_seeds, check_count
+
 GRAVITY = 9.81
 """Gravitational acceleration :math:`g` in m/s^2."""
 
@@ -142,11 +144,6 @@ class Practice:
     def miss_distance(self) -> np.ndarray:
         """Distance of every landing point from the hoop centre, shape ``(seeds, throws)``."""
         return np.linalg.norm(self.misses, axis=-1)
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _draws(court: Court, seeds: np.ndarray, throws: int) -> tuple[np.ndarray, ...]:
@@ -307,13 +304,8 @@ def simulate(
     """
     if coach not in COACHES:
         raise ValueError(f"coach must be one of {COACHES}, got {coach!r}")
-    _check_int("throws", throws, 1)
-    if np.ndim(seeds) == 0:
-        _check_int("seeds", seeds, 1)
-        seeds = np.arange(seeds)
-    seeds = np.asarray(seeds)
-    if seeds.size == 0 or seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
-        raise ValueError(f"seeds must be a positive int or a 1-D array of ints, got {seeds!r}")
+    check_count("throws", throws, 1)
+    seeds = as_seeds(seeds)
     court = Court() if court is None else court
     start, noise, explore = _draws(court, seeds, throws)
     learner = {
@@ -363,7 +355,7 @@ def throws_to_steady(hits: np.ndarray, window: int = 20, rate: float = 0.8) -> n
     hits = np.asarray(hits)
     if hits.ndim != 2:
         raise ValueError(f"hits must have shape (sessions, throws), got {hits.shape}")
-    _check_int("window", window, 1)
+    check_count("window", window, 1)
     if window > hits.shape[1]:
         raise ValueError(f"window must be <= the number of throws {hits.shape[1]}, got {window}")
     if not 0 < rate <= 1:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from companion._checks import as_seeds, check_count
+
 REDUCTIONS = ("none", "mean", "sum")
 
 
@@ -163,11 +165,6 @@ def central_difference(f: Callable[[np.ndarray], Any], w: Any, h: float) -> np.n
     return (np.asarray(f(w + h)) - np.asarray(f(w - h))) / (2 * h)
 
 
-def _check_count(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
 @dataclass(frozen=True)
 class LogisticFit:
     """A training run, one entry per epoch, the starting point included (epoch 0).
@@ -205,7 +202,7 @@ def fit_logistic(
     """
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
-    _check_count("epochs", epochs, 0)
+    check_count("epochs", epochs, 0)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     _same_shape(x, y)
@@ -266,13 +263,8 @@ def random_search(
     """
     if not step > 0:
         raise ValueError(f"step must be > 0, got {step!r}")
-    _check_count("evaluations", evaluations, 0)
-    if np.ndim(seeds) == 0:
-        _check_count("seeds", seeds, 1)
-        seeds = np.arange(seeds)
-    seeds = np.asarray(seeds)
-    if seeds.size == 0 or seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
-        raise ValueError(f"seeds must be a positive int or a 1-D array of ints, got {seeds!r}")
+    check_count("evaluations", evaluations, 0)
+    seeds = as_seeds(seeds)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     _same_shape(x, y)

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from companion._checks import check_count
+
 NOISE_KINDS = ("gaussian", "laplace", "student_t")
-
-
-def _check_count(name: str, value: int, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def make_noise(
@@ -25,7 +22,7 @@ def make_noise(
     :math:`s`, and ``"student_t"`` is :math:`s\,t_2`, Student's t with two degrees of freedom
     (heavy tails, infinite variance).
     """
-    _check_count("n", n, minimum=0)
+    check_count("n", n, minimum=0)
     if not scale >= 0:
         raise ValueError(f"scale must be >= 0, got {scale!r}")
     if kind == "gaussian":
@@ -67,7 +64,7 @@ def make_line_data(
     >>> x.shape, y.dtype
     ((5,), dtype('float64'))
     """
-    _check_count("n", n)
+    check_count("n", n)
     if not 0.0 <= outlier_fraction <= 1.0:
         raise ValueError(f"outlier_fraction must be in [0, 1], got {outlier_fraction!r}")
     rng = np.random.default_rng(seed)
@@ -114,7 +111,7 @@ def make_leverage_data(
     >>> int((x == 10.0).sum()), bool(np.abs(x[x != 10.0]).max() <= 2.0)
     (3, True)
     """
-    _check_count("n_faulty", n_faulty, minimum=0)
+    check_count("n_faulty", n_faulty, minimum=0)
     if n_faulty > n:
         raise ValueError(f"n_faulty must be <= n = {n!r}, got {n_faulty!r}")
     if not np.isfinite(faulty_x):
@@ -146,7 +143,7 @@ def make_two_class_data(
     >>> y.tolist()
     [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
     """
-    _check_count("n", n, minimum=2)
+    check_count("n", n, minimum=2)
     rng = np.random.default_rng(seed)
     y = np.repeat([0.0, 1.0], [n // 2, n - n // 2])
     x = rng.normal((y - 0.5) * separation, 1.0)

@@ -13,14 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from companion._checks import check_count
+
 LossGrad = Callable[..., Any]
 
 
 def _check_schedule(lr: float, steps: int) -> None:
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    check_count("steps", steps, minimum=0)
 
 
 def _mean_grad(loss_grad: LossGrad, pred: np.ndarray, y: np.ndarray, **kwargs: Any) -> np.ndarray:

@@ -1,0 +1,24 @@
+"""Argument checks shared by the chapter helpers (the losses have their own, in _validation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def check_count(name: str, value: Any, minimum: int = 1) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def as_seeds(seeds: Any) -> np.ndarray:
+    """``seeds`` as a 1-D integer array: an int ``k`` means the seeds ``0, ..., k - 1``."""
+    if np.ndim(seeds) == 0:
+        check_count("seeds", seeds, 1)
+        seeds = np.arange(seeds)
+    seeds = np.asarray(seeds)
+    if seeds.size == 0 or seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(f"seeds must be a positive int or a 1-D array of ints, got {seeds!r}")
+    return seeds
