@@ -90,6 +90,10 @@ _DOCS = {
         booleans or complex numbers.
     ValueError
         If their shapes differ, or ``reduction`` is not ``'mean'``, ``'sum'`` or ``'none'``.""",
+    "beta": """beta : float, default 1.0
+        Where the loss turns from quadratic to linear; finite and ``>= 0``.""",
+    "delta": """delta : float, default 1.0
+        Where the loss turns from quadratic to linear; finite and ``> 0``.""",
     "grad_returns": r"""Returns
     -------
     array
@@ -110,6 +114,11 @@ _DOCS = {
     "girshick2015": """R. Girshick, "Fast R-CNN", *Proceedings of the IEEE International
     Conference on Computer Vision (ICCV)*, 1440-1448, 2015.""",
 }
+
+_DOCS["raises_beta"] = _DOCS["raises"] + "\n        Also if ``beta`` is negative, NaN or infinite."
+_DOCS["raises_delta"] = (
+    _DOCS["raises"] + "\n        Also if ``delta`` is zero, negative, NaN or infinite."
+)
 
 
 def _doc(func: Any) -> Any:
@@ -273,15 +282,13 @@ def smooth_l1_loss_reference(
     ----------
     %(input_target)s
     %(reduction)s
-    beta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``>= 0``.
+    %(beta)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
-        Also if ``beta`` is negative, NaN or infinite.
+    %(raises_beta)s
 
     Examples
     --------
@@ -318,15 +325,13 @@ def huber_loss_reference(
     ----------
     %(input_target)s
     %(reduction)s
-    delta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``> 0``.
+    %(delta)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
-        Also if ``delta`` is zero, negative, NaN or infinite.
+    %(raises_delta)s
 
     Examples
     --------
@@ -530,15 +535,13 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     ----------
     %(input_target)s
     %(reduction)s
-    beta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``>= 0``.
+    %(beta)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
-        Also if ``beta`` is negative, NaN or infinite.
+    %(raises_beta)s
 
     See Also
     --------
@@ -616,15 +619,13 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     ----------
     %(input_target)s
     %(reduction)s
-    delta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``> 0``.
+    %(delta)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
-        Also if ``delta`` is zero, negative, NaN or infinite.
+    %(raises_delta)s
 
     See Also
     --------
@@ -755,15 +756,13 @@ def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: 
     ----------
     %(input_target)s
     %(reduction)s
-    beta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``>= 0``.
+    %(beta)s
 
     %(grad_returns)s
 
     Raises
     ------
-    %(raises)s
-        Also if ``beta`` is negative, NaN or infinite.
+    %(raises_beta)s
 
     Examples
     --------
@@ -794,15 +793,13 @@ def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: flo
     ----------
     %(input_target)s
     %(reduction)s
-    delta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``> 0``.
+    %(delta)s
 
     %(grad_returns)s
 
     Raises
     ------
-    %(raises)s
-        Also if ``delta`` is zero, negative, NaN or infinite.
+    %(raises_delta)s
 
     Examples
     --------
