@@ -1,4 +1,4 @@
-"""Argument checks shared by the chapter helpers (the losses have their own, in _validation)."""
+"""Argument checks shared by the chapter helpers (the losses have their own validation)."""
 
 from __future__ import annotations
 

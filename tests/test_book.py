@@ -109,10 +109,10 @@ def public_api() -> dict[str, list[str]]:
     import companion
 
     api = {}
-    for info in pkgutil.iter_modules(companion.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"companion.{info.name}")
+    for info in pkgutil.walk_packages(companion.__path__, prefix="companion."):
+        if info.ispkg or any(part.startswith("_") for part in info.name.split(".")):
+            continue  # a package only re-exports its modules' names
+        module = importlib.import_module(info.name)
         names = getattr(module, "__all__", None) or [
             name
             for name, obj in vars(module).items()

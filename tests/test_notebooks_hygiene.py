@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,82 @@ def test_notebook_is_committed_clean(path):
             continue
         assert cell.get("outputs") == [], f"cell {index} has outputs"
         assert cell.get("execution_count") is None, f"cell {index} has an execution count"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the reader sees (CONTRIBUTING.md): code width, exercises, figures, no stray toggles.
+
+ALLOWED_TAGS = {"remove-cell", "remove-input", "remove-output", "skip-execution"}
+EXERCISE = re.compile(r"^```\{admonition\} Exercise (\d+)\.(\d+): (\S.*)\n:class: tip$", re.M)
+EXERCISE_MENTION = re.compile(r"\{admonition\}\s*Exercise")
+SOLUTION = re.compile(r"^(`{4,})\{dropdown\} Solution\n(.*?)^\1$", re.M | re.S)
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
+
+
+def chapter_number(path: Path) -> int:
+    return int(path.name[:2])
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_ruff_formats_and_checks_notebook_code_within_79_columns():
+    ruff = [sys.executable, "-m", "ruff"]
+    fmt = subprocess.run([*ruff, "format", "--check", "book"], cwd=ROOT, capture_output=True)
+    check = subprocess.run([*ruff, "check", "book"], cwd=ROOT, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout.decode() + fmt.stderr.decode()
+    assert check.returncode == 0, check.stdout[-3000:]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_only_tags_that_add_no_second_toggle_style(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    tags = {tag for cell in nb["cells"] for tag in cell.get("metadata", {}).get("tags", [])}
+    assert tags <= ALLOWED_TAGS, f"use remove-cell/remove-input instead of {tags - ALLOWED_TAGS}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercises_are_numbered_titled_and_solved_in_one_style(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    numbers = []
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = source(cell)
+        found = EXERCISE.findall(text)
+        assert len(found) == len(EXERCISE_MENTION.findall(text)), (
+            f"cell {index}: write 'Exercise N.k: title' followed by ':class: tip'"
+        )
+        numbers += [(int(n), int(k)) for n, k, _ in found]
+        solutions = SOLUTION.findall(text)
+        assert len(solutions) == len(found), f"cell {index}: one Solution dropdown per exercise"
+        shown = "".join(code for _, body in solutions for code in PYTHON_BLOCK.findall(body))
+        if shown:
+            checker = cells[index + 1] if index + 1 < len(cells) else {"cell_type": None}
+            assert checker["cell_type"] == "code", f"cell {index}: solution code is never run"
+            assert "remove-cell" in checker["metadata"].get("tags", []), f"cell {index + 1}"
+            assert source(checker).startswith(shown.rstrip("\n")), (
+                f"cell {index + 1} must start with the code the solution shows"
+            )
+    chapter = chapter_number(path)
+    assert numbers == [(chapter, k) for k in range(1, len(numbers) + 1)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_a_caption_a_name_and_alt_text(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    names = []
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or "new_figure(" not in source(cell):
+            continue
+        mystnb = cell["metadata"].get("mystnb", {})
+        figure, image = mystnb.get("figure", {}), mystnb.get("image", {})
+        assert figure.get("caption", "").strip(), f"cell {index}: no figure caption"
+        assert figure.get("name", "").startswith("fig-"), f"cell {index}: name it fig-..."
+        alt = image.get("alt", "")
+        assert len(alt) >= 40 and alt != figure["caption"], (
+            f"cell {index}: alt text should describe what the figure shows"
+        )
+        names.append(figure["name"])
+    assert len(names) == len(set(names)), "figure names must be unique"

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 from matplotlib.colors import to_rgba  # noqa: E402
 
-from companion.plotting import label, new_figure, plot_curves  # noqa: E402
+from companion.plotting import BOOK_STYLE, label, new_figure, plot_curves, use_book_style  # noqa: E402
 
 WHITE = to_rgba("white")
 
@@ -42,3 +42,10 @@ def test_label_without_legend_draws_none():
     label(ax, "t", "x", "y")
     assert ax.get_legend() is None
     matplotlib.pyplot.close(fig)
+
+
+def test_book_style_sets_readable_fonts_outside_jupyter():
+    with matplotlib.rc_context():
+        use_book_style()  # no IPython here: only the rcParams change
+        assert all(matplotlib.rcParams[key] == value for key, value in BOOK_STYLE.items())
+        assert matplotlib.rcParams["font.size"] >= 12

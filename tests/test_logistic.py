@@ -1,11 +1,12 @@
-"""Tests for companion.classification: logistic model, accuracy, cross-entropy, training."""
+"""Tests for companion.logistic: logistic model, accuracy, cross-entropy, training."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from companion.classification import (
+from companion.data import make_two_class_data
+from companion.logistic import (
     accuracy,
     binary_cross_entropy_with_logits,
     central_difference,
@@ -15,7 +16,6 @@ from companion.classification import (
     random_search,
     sigmoid,
 )
-from companion.data import make_two_class_data
 
 
 @pytest.fixture

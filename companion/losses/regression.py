@@ -49,7 +49,12 @@ from typing import Any
 
 import array_api_compat
 
-from companion._validation import check_input_target, check_parameter, check_reduction
+from companion.losses._docs import fill_doc
+from companion.losses._validation import (
+    check_input_target,
+    check_parameter,
+    check_reduction,
+)
 
 __all__ = [
     "l1_loss",
@@ -66,67 +71,6 @@ __all__ = [
     "smooth_l1_loss_grad",
     "huber_loss_grad",
 ]
-
-# Docstring sections shared by several functions, filled in by ``_doc``.
-_DOCS = {
-    "input_target": r"""input : array_like
-        Predictions :math:`x`: an array of any array-API library (NumPy, PyTorch,
-        array-api-strict, ...), a Python number or a (nested) list of numbers.
-    target : array_like
-        Targets :math:`y`: the same shape as ``input`` and the same array library.""",
-    "reduction": r"""reduction : {'mean', 'sum', 'none'}, default 'mean'
-        ``'mean'``: :math:`\frac{1}{N}\sum_i \ell_i` over all :math:`N` elements
-        (NaN, without a warning, when :math:`N = 0`); ``'sum'``: :math:`\sum_i \ell_i`
-        (0 when :math:`N = 0`); ``'none'``: the :math:`\ell_i` themselves.""",
-    "returns": r"""Returns
-    -------
-    array
-        An array of the inputs' library whose dtype is the common floating dtype of ``input``
-        and ``target`` (integers count as the library's default float). It is 0-d for
-        ``'mean'`` and ``'sum'`` (NumPy returns a NumPy scalar) and shaped like ``input``
-        for ``'none'``.""",
-    "raises": r"""TypeError
-        If ``input`` and ``target`` come from different array libraries, or hold strings,
-        booleans or complex numbers.
-    ValueError
-        If their shapes differ, or ``reduction`` is not ``'mean'``, ``'sum'`` or ``'none'``.""",
-    "beta": """beta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``>= 0``.""",
-    "delta": """delta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``> 0``.""",
-    "grad_returns": r"""Returns
-    -------
-    array
-        :math:`\partial L / \partial x_i`, shaped like ``input``, in the inputs' common
-        floating dtype. For ``'none'`` it is the per-element derivative
-        :math:`\partial \ell_i / \partial x_i` (the same as for ``'sum'``); for ``'mean'`` it
-        is divided by :math:`N`. The derivative with respect to ``target`` is its negative.""",
-    "pytorch": """On PyTorch tensors the result is computed by :mod:`torch.nn.functional`'s kernel
-    after the companion's checks; the formula above is the reference it is tested against.
-    Deliberate differences from PyTorch (see :mod:`companion.losses`): unequal shapes raise
-    ``ValueError`` instead of broadcasting; integers are promoted to the default float;
-    Python numbers and lists are accepted; booleans and complex numbers raise
-    ``TypeError``.""",
-    "nan": """NaN in either argument gives NaN for that element (and for 'mean' and 'sum');
-    an infinite difference gives an infinite loss.""",
-    "huber1964": """P. J. Huber, "Robust Estimation of a Location Parameter",
-    *The Annals of Mathematical Statistics* 35(1), 73-101, 1964.""",
-    "girshick2015": """R. Girshick, "Fast R-CNN", *Proceedings of the IEEE International
-    Conference on Computer Vision (ICCV)*, 1440-1448, 2015.""",
-}
-
-_DOCS["raises_beta"] = _DOCS["raises"] + "\n        Also if ``beta`` is negative, NaN or infinite."
-_DOCS["raises_delta"] = (
-    _DOCS["raises"] + "\n        Also if ``delta`` is zero, negative, NaN or infinite."
-)
-
-
-def _doc(func: Any) -> Any:
-    """Fill the ``%(name)s`` placeholders of ``func``'s docstring from ``_DOCS``."""
-    if func.__doc__:  # None under ``python -OO``
-        func.__doc__ = func.__doc__ % _DOCS
-    return func
-
 
 # ---------------------------------------------------------------------------------------
 # The formulas. They take validated arrays of one namespace ``xp``.
@@ -198,7 +142,7 @@ def _torch_functional() -> Any:
 # Reference implementations: the formulas, on every array library.
 
 
-@_doc
+@fill_doc
 def l1_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
     r"""L1 loss by its array-API formula on every library; see :func:`l1_loss`.
 
@@ -230,7 +174,7 @@ def l1_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
     return _l1(xp, input, target, reduction)
 
 
-@_doc
+@fill_doc
 def mse_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
     r"""Mean squared error by its array-API formula on every library; see :func:`mse_loss`.
 
@@ -261,7 +205,7 @@ def mse_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
     return _mse(xp, input, target, reduction)
 
 
-@_doc
+@fill_doc
 def smooth_l1_loss_reference(
     input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
 ) -> Any:
@@ -303,7 +247,7 @@ def smooth_l1_loss_reference(
     return _smooth_l1(xp, input, target, reduction, beta)
 
 
-@_doc
+@fill_doc
 def huber_loss_reference(
     input: Any, target: Any, reduction: str = "mean", delta: float = 1.0
 ) -> Any:
@@ -351,7 +295,7 @@ def huber_loss_reference(
 # The public losses.
 
 
-@_doc
+@fill_doc
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     r"""L1 loss, the mean absolute error (MAE) for ``reduction='mean'``.
 
@@ -414,7 +358,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     return _l1(xp, input, target, reduction)
 
 
-@_doc
+@fill_doc
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     r"""Squared error; the mean squared error (MSE) for ``reduction='mean'``.
 
@@ -466,7 +410,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     return _mse(xp, input, target, reduction)
 
 
-@_doc
+@fill_doc
 def rmse(input: Any, target: Any) -> Any:
     r"""Root mean squared error: the square root of :func:`mse_loss` with ``'mean'``.
 
@@ -515,7 +459,7 @@ def rmse(input: Any, target: Any) -> Any:
     return xp.sqrt(_mse(xp, input, target, "mean"))
 
 
-@_doc
+@fill_doc
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
     r"""Smooth L1 loss: quadratic for differences below ``beta``, linear with slope 1 above.
 
@@ -566,7 +510,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     %(pytorch)s A negative, NaN or infinite ``beta`` raises ``ValueError`` (PyTorch:
     ``RuntimeError`` for negative and NaN, and it accepts inf). For float16 tensors the
     formula is evaluated instead of PyTorch's kernel, which overflows there (see
-    :mod:`companion.losses`).
+    :mod:`companion.losses.regression`).
 
     References
     ----------
@@ -600,7 +544,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     return _smooth_l1(xp, input, target, reduction, beta)
 
 
-@_doc
+@fill_doc
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
     r"""Huber loss: quadratic for differences below ``delta``, linear with slope ``delta`` above.
 
@@ -672,7 +616,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 # Analytic derivatives with respect to ``input``.
 
 
-@_doc
+@fill_doc
 def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
     r"""Derivative of :func:`l1_loss` with respect to ``input``.
 
@@ -710,7 +654,7 @@ def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
     return _scale(xp.sign(input - target), reduction)
 
 
-@_doc
+@fill_doc
 def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
     r"""Derivative of :func:`mse_loss` with respect to ``input``.
 
@@ -741,7 +685,7 @@ def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
     return _scale(2.0 * (input - target), reduction)
 
 
-@_doc
+@fill_doc
 def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
     r"""Derivative of :func:`smooth_l1_loss` with respect to ``input``.
 
@@ -781,7 +725,7 @@ def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: 
     return _scale(xp.clip(diff / beta, min=-1.0, max=1.0), reduction)
 
 
-@_doc
+@fill_doc
 def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
     r"""Derivative of :func:`huber_loss` with respect to ``input``.
 
