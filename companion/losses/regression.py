@@ -49,6 +49,7 @@ from typing import Any
 
 import array_api_compat
 
+from companion._typing import Array, ArrayLike
 from companion.losses._docs import fill_doc
 from companion.losses._validation import (
     check_input_target,
@@ -106,16 +107,16 @@ def _clipped(abs_diff: Any, bound: float, xp: Any) -> Any:
     return xp.minimum(abs_diff, bound_array)
 
 
-def _l1(xp: Any, input: Any, target: Any, reduction: str) -> Any:
+def _l1(xp: Any, input: Array, target: Array, reduction: str) -> Any:
     return _reduce(xp.abs(input - target), reduction, xp)
 
 
-def _mse(xp: Any, input: Any, target: Any, reduction: str) -> Any:
+def _mse(xp: Any, input: Array, target: Array, reduction: str) -> Any:
     # One expression, so NumPy squares its temporary difference in place.
     return _reduce((input - target) ** 2, reduction, xp)
 
 
-def _smooth_l1(xp: Any, input: Any, target: Any, reduction: str, beta: float) -> Any:
+def _smooth_l1(xp: Any, input: Array, target: Array, reduction: str, beta: float) -> Any:
     abs_diff = xp.abs(input - target)
     if beta == 0.0:  # the limit beta -> 0 is L1 (the formula below would divide 0 by 0)
         return _reduce(abs_diff, reduction, xp)
@@ -124,7 +125,7 @@ def _smooth_l1(xp: Any, input: Any, target: Any, reduction: str, beta: float) ->
     return _reduce((q / beta) * (abs_diff - 0.5 * q), reduction, xp)
 
 
-def _huber(xp: Any, input: Any, target: Any, reduction: str, delta: float) -> Any:
+def _huber(xp: Any, input: Array, target: Array, reduction: str, delta: float) -> Any:
     abs_diff = xp.abs(input - target)
     q = _clipped(abs_diff, delta, xp)
     # Below delta the two gradient paths through q cancel exactly, so small residuals
@@ -143,7 +144,7 @@ def _torch_functional() -> Any:
 
 
 @fill_doc
-def l1_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
+def l1_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
     r"""L1 loss by its array-API formula on every library; see :func:`l1_loss`.
 
     .. math::
@@ -175,7 +176,7 @@ def l1_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @fill_doc
-def mse_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mse_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
     r"""Mean squared error by its array-API formula on every library; see :func:`mse_loss`.
 
     .. math::
@@ -207,8 +208,8 @@ def mse_loss_reference(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 @fill_doc
 def smooth_l1_loss_reference(
-    input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
-) -> Any:
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+) -> Array:
     r"""Smooth L1 loss by its array-API formula on every library; see :func:`smooth_l1_loss`.
 
     The branches of the definition are folded into one expression without ``where``:
@@ -249,8 +250,8 @@ def smooth_l1_loss_reference(
 
 @fill_doc
 def huber_loss_reference(
-    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0
-) -> Any:
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+) -> Array:
     r"""Huber loss by its array-API formula on every library; see :func:`huber_loss`.
 
     The branches of the definition are folded into one expression without ``where``:
@@ -296,7 +297,7 @@ def huber_loss_reference(
 
 
 @fill_doc
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+def l1_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
     r"""L1 loss, the mean absolute error (MAE) for ``reduction='mean'``.
 
     .. math::
@@ -359,7 +360,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @fill_doc
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
     r"""Squared error; the mean squared error (MSE) for ``reduction='mean'``.
 
     .. math::
@@ -411,7 +412,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @fill_doc
-def rmse(input: Any, target: Any) -> Any:
+def rmse(input: ArrayLike, target: ArrayLike) -> Array:
     r"""Root mean squared error: the square root of :func:`mse_loss` with ``'mean'``.
 
     .. math::
@@ -460,7 +461,9 @@ def rmse(input: Any, target: Any) -> Any:
 
 
 @fill_doc
-def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+) -> Array:
     r"""Smooth L1 loss: quadratic for differences below ``beta``, linear with slope 1 above.
 
     .. math::
@@ -545,7 +548,9 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 
 
 @fill_doc
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+def huber_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+) -> Array:
     r"""Huber loss: quadratic for differences below ``delta``, linear with slope ``delta`` above.
 
     .. math::
@@ -617,7 +622,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
 
 @fill_doc
-def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
+def l1_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
     r"""Derivative of :func:`l1_loss` with respect to ``input``.
 
     .. math::
@@ -655,7 +660,7 @@ def l1_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @fill_doc
-def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mse_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
     r"""Derivative of :func:`mse_loss` with respect to ``input``.
 
     .. math::
@@ -686,7 +691,9 @@ def mse_loss_grad(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @fill_doc
-def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
+def smooth_l1_loss_grad(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+) -> Array:
     r"""Derivative of :func:`smooth_l1_loss` with respect to ``input``.
 
     .. math::
@@ -726,7 +733,9 @@ def smooth_l1_loss_grad(input: Any, target: Any, reduction: str = "mean", beta: 
 
 
 @fill_doc
-def huber_loss_grad(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+def huber_loss_grad(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+) -> Array:
     r"""Derivative of :func:`huber_loss` with respect to ``input``.
 
     .. math::
