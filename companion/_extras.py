@@ -32,7 +32,7 @@ def missing_extra(error: ModuleNotFoundError, extra: str, feature: str) -> Impor
     companion.training needs torch, which is not installed:
     pip install "loss-functions-companion[torch]"
     """
-    missing = error.name or extra
+    missing = (error.name or extra).split(".")[0]
     return ImportError(
         f'{feature} needs {missing}, which is not installed: pip install "{DISTRIBUTION}[{extra}]"',
         name=missing,

@@ -177,4 +177,3 @@ def test_postbuild_installs_the_companion_without_its_dependencies():
         if line.strip() and not line.lstrip().startswith("#") and "set -" not in line
     ]
     assert commands == ["python -m pip install --no-deps --no-cache-dir ."]
-
