@@ -171,6 +171,9 @@ def test_the_wheel_alone_names_the_extra_a_module_needs(wheel_python, tmp_path, 
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("ImportError: ")
     assert last_line.endswith(f'pip install "{NAME}[{extra}]"'), last_line
+    if extra == "torch":  # the message both READMEs show
+        assert last_line in (ROOT / "README.md").read_text()
+        assert last_line in (ROOT / "companion" / "README.md").read_text()
 
 
 @pytest.mark.parametrize("statement, extra", EXTRA_ERRORS.items())
