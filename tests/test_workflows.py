@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 NAMES = ["tests", "pages", "release"]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+ALL = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
 
 
 def workflow(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((WORKFLOWS / f"{name}.yml").read_text())
+    (path,) = [path for path in ALL if path.stem == name]
+    data = yaml.safe_load(path.read_text())
     data["on"] = data.pop(True)  # YAML 1.1 reads the key `on` as the boolean true
     return data
 
@@ -42,16 +44,14 @@ def uses(name: str) -> list[str]:
     return [step["uses"] for step in steps(name) if "uses" in step]
 
 
-def test_the_workflows_are_these_three():
-    assert sorted(p.stem for p in WORKFLOWS.iterdir()) == sorted(NAMES)
-    assert all(p.suffix == ".yml" for p in WORKFLOWS.iterdir())
+def test_the_three_workflows_exist():
+    assert {p.stem for p in ALL} >= set(NAMES)
 
 
 def test_workflows_are_valid_against_githubs_schema():
-    files = [str(WORKFLOWS / f"{name}.yml") for name in NAMES]
     command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema"]
     result = subprocess.run(
-        [*command, "vendor.github-workflows", *files], capture_output=True, text=True
+        [*command, "vendor.github-workflows", *map(str, ALL)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -59,7 +59,7 @@ def test_workflows_are_valid_against_githubs_schema():
 def test_zizmor_finds_nothing():
     zizmor = Path(sysconfig.get_path("scripts")) / "zizmor"
     result = subprocess.run(
-        [str(zizmor), "--offline", "--no-progress", str(WORKFLOWS)],
+        [str(zizmor), "--offline", "--strict-collection", "--no-progress", str(WORKFLOWS)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -67,11 +67,11 @@ def test_zizmor_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_every_action_is_pinned_to_a_commit(name):
-    for action in uses(name):
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit(path):
+    for action in uses(path.stem):
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
-    text = (WORKFLOWS / f"{name}.yml").read_text()
+    text = path.read_text()
     # ...with the release it is, for a reader and for an updater
     assert all(
         re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line)
@@ -131,7 +131,7 @@ def test_workflows_install_the_versions_pinned_in_requirements():
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if re.fullmatch(r"[\w.-]+==[\w.]+", line)
     )
-    for name in NAMES:
+    for name in [path.stem for path in ALL]:
         for command in runs(name):
             for package, version in re.findall(r"pip install ([\w.-]+)==([\w.]+)", command):
                 assert pinned[package] == version, f"{name}.yml: {package}=={version}"
