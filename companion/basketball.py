@@ -36,7 +36,9 @@ a few milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -143,7 +145,7 @@ class Practice:
     @property
     def miss_distance(self) -> np.ndarray:
         """Distance of every landing point from the hoop centre, shape ``(seeds, throws)``."""
-        return np.linalg.norm(self.misses, axis=-1)
+        return cast(np.ndarray, np.linalg.norm(self.misses, axis=-1))
 
 
 def _draws(court: Court, seeds: np.ndarray, throws: int) -> tuple[np.ndarray, ...]:
@@ -215,6 +217,9 @@ class _FollowCoach:
         self.form = self.form + change
 
 
+_Learner = _HitOrMiss | _LeftOrRight | _Proportional | _FollowCoach
+
+
 def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
     """What ``coach`` tells the shooter after throws executed with the forms ``executed``.
 
@@ -239,7 +244,7 @@ def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
     miss = court.miss(executed)
     made = np.linalg.norm(miss, axis=-1) <= court.rim_radius
     if coach == "hit_or_miss":
-        return made.astype(np.float64)
+        return cast(np.ndarray, made.astype(np.float64))
     if coach == "left_or_right":
         return np.where(made, 0.0, np.sign(miss[..., 0]))
     if coach == "miss_vector":
@@ -308,12 +313,13 @@ def simulate(
     seeds = as_seeds(seeds)
     court = Court() if court is None else court
     start, noise, explore = _draws(court, seeds, throws)
-    learner = {
+    make_learner: dict[str, Callable[[], _Learner]] = {
         "hit_or_miss": lambda: _HitOrMiss(start, explore, EXPLORE_STEP),
         "left_or_right": lambda: _LeftOrRight(start, explore, EXPLORE_STEP[1]),
         "miss_vector": lambda: _Proportional(start, GAIN),
         "form_coaching": lambda: _FollowCoach(start),
-    }[coach]()
+    }
+    learner = make_learner[coach]()
     forms, misses = [], []
     for t in range(throws):
         executed = learner.form + noise[:, t]
@@ -321,9 +327,9 @@ def simulate(
         misses.append(court.miss(executed))
         said = coach_says(coach, court, executed)
         learner.learn(t, said[:, 1] if coach == "form_coaching" else said)
-    misses = np.stack(misses, axis=1)
-    hits = np.linalg.norm(misses, axis=-1) <= court.rim_radius
-    return Practice(coach, np.stack(forms, axis=1), misses, hits)
+    missed = np.stack(misses, axis=1)
+    hits = np.linalg.norm(missed, axis=-1) <= court.rim_radius
+    return Practice(coach, np.stack(forms, axis=1), missed, hits)
 
 
 def throws_to_steady(hits: np.ndarray, window: int = 20, rate: float = 0.8) -> np.ndarray:
@@ -362,4 +368,4 @@ def throws_to_steady(hits: np.ndarray, window: int = 20, rate: float = 0.8) -> n
         raise ValueError(f"rate must be in (0, 1], got {rate!r}")
     counts = np.lib.stride_tricks.sliding_window_view(hits.astype(int), window, axis=1).sum(-1)
     steady = (counts >= np.ceil(rate * window - 1e-9)) & (hits[:, : counts.shape[1]] != 0)
-    return np.where(steady.any(axis=1), steady.argmax(axis=1), hits.shape[1])
+    return cast(np.ndarray, np.where(steady.any(axis=1), steady.argmax(axis=1), hits.shape[1]))

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from companion import huber_loss_grad, l1_loss_grad, mse_loss_grad, smooth_l1_loss_grad
+from companion._extras import missing_extra
 from companion.data import make_line_data
 from companion.fitting import LineFit, LossGrad, fit_line
 
@@ -65,7 +66,8 @@ def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: fl
     """
     da = np.asarray(slope, dtype=np.float64) - true_slope
     db = np.asarray(intercept, dtype=np.float64) - true_intercept
-    return np.hypot(np.sqrt(4.0 / 3.0) * da, db)  # hypot: no overflow before the inputs do
+    # hypot: no overflow before the inputs do
+    return cast(np.ndarray, np.hypot(np.sqrt(4.0 / 3.0) * da, db))
 
 
 def seeded_line_data(
@@ -122,7 +124,7 @@ class GridResult:
 
     def mean(self) -> np.ndarray:
         """Mean error over seeds, shape ``(len(noises), len(losses))``."""
-        return self.errors.mean(axis=-1)
+        return cast(np.ndarray, self.errors.mean(axis=-1))
 
     def table(self, digits: int = 3) -> str:
         """The mean errors as a plain-text table, one row per noise, one column per loss."""
@@ -313,12 +315,13 @@ def robust_fit_widget() -> Any:
     """Sliders for the outlier fraction and beta that re-fit and redraw :func:`draw_robust_fits`.
 
     Returns an :class:`ipywidgets.interactive`; it needs a live Jupyter kernel (for example in
-    Binder) to respond, and ipywidgets installed.
+    Binder) to respond, and ipywidgets installed (``pip install
+    "loss-functions-companion[widgets]"``).
     """
     try:
         import ipywidgets as widgets
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("the interactive view needs ipywidgets: pip install ipywidgets") from err
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "widgets", f"{__name__}.robust_fit_widget") from error
     import matplotlib.pyplot as plt
 
     def redraw(outlier_fraction: float, beta: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,7 +46,7 @@ def logits(w: Any, b: Any, x: Any) -> np.ndarray:
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
     w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    return w[..., None] * x + b[..., None]
+    return cast(np.ndarray, w[..., None] * x + b[..., None])
 
 
 def sigmoid(z: Any) -> np.ndarray:
@@ -59,7 +59,7 @@ def sigmoid(z: Any) -> np.ndarray:
     """
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return cast(np.ndarray, np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
 
 
 def accuracy(input: Any, target: Any) -> np.ndarray:
@@ -88,7 +88,7 @@ def accuracy(input: Any, target: Any) -> np.ndarray:
     target = np.asarray(target, dtype=np.float64)
     _same_shape(input, target)
     _check_labels(target)
-    return ((input > 0) == (target == 1)).mean(axis=-1)
+    return cast(np.ndarray, ((input > 0) == (target == 1)).mean(axis=-1))
 
 
 def binary_cross_entropy_with_logits(
@@ -126,9 +126,9 @@ def binary_cross_entropy_with_logits(
         raise ValueError("target must lie in [0, 1]")
     loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
     if reduction == "mean":
-        return loss.mean()
+        return cast(np.ndarray, loss.mean())
     if reduction == "sum":
-        return loss.sum()
+        return cast(np.ndarray, loss.sum())
     return loss
 
 
@@ -162,7 +162,7 @@ def central_difference(f: Callable[[np.ndarray], Any], w: Any, h: float) -> np.n
     if not h > 0:
         raise ValueError(f"h must be > 0, got {h!r}")
     w = np.asarray(w, dtype=np.float64)
-    return (np.asarray(f(w + h)) - np.asarray(f(w - h))) / (2 * h)
+    return cast(np.ndarray, (np.asarray(f(w + h)) - np.asarray(f(w - h))) / (2 * h))
 
 
 @dataclass(frozen=True)

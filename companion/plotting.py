@@ -12,10 +12,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+
+from companion._extras import missing_extra
+
+try:
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "plot", __name__) from error
 
 BACKGROUND = "white"
 
@@ -39,7 +45,7 @@ def use_book_style() -> None:
 
     Every chapter calls it once, after its imports.
     """
-    plt.rcParams.update(BOOK_STYLE)
+    plt.style.use(BOOK_STYLE)
     ipython = sys.modules.get("IPython")  # loaded in every Jupyter kernel, never imported here
     if ipython is not None and ipython.get_ipython() is not None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
