@@ -602,6 +602,8 @@ def plot_grid(
     at 0. ``theory`` maps ``(noise, loss)`` to a predicted mean error, drawn as an open
     diamond; the figure then gets one legend, above the panels.
     """
+    from matplotlib.ticker import MaxNLocator
+
     from companion.plotting import label
 
     if len(axes) != len(result.noises):
@@ -633,6 +635,7 @@ def plot_grid(
         ax.set_yticks(rows, result.losses)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlim(0, 1.1 * right)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         label(ax, noise, "mean line error" if i == len(axes) - 1 else "", "")
     if theory:
         handles, labels = axes[0].get_legend_handles_labels()
@@ -673,17 +676,17 @@ def plot_outlier_sweep(result: GridResult, shares: Sequence[float], ax: Any) -> 
         label="shift of the mean",
     )
     ax.set_yscale("log")
-    ax.yaxis.set_major_locator(FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]))
+    ax.set_ylim(0.01, 15.0)  # room for the legend below the lines
+    ax.yaxis.set_major_locator(FixedLocator([0.01, 0.03, 0.1, 0.3, 1, 3, 10]))
     ax.yaxis.set_major_formatter("{x:g}")
     ax.yaxis.set_minor_locator(NullLocator())
-    seeds = result.errors.shape[-1]
     label(
         ax,
-        f"Line error against outliers, mean over {seeds} data sets",
+        "Line error against the share of outliers",
         "outliers (% of points, moved up by 20)",
         "mean line error",
-        legend=True,
     )
+    ax.legend(loc="lower right", ncols=2, frameon=True, facecolor="white")
     return ax
 
 
@@ -720,9 +723,13 @@ class BetaSelection:
         """Index into :attr:`betas` of the candidate with the lowest validation ``metric``."""
         return np.asarray(self.valid[metric].argmin(axis=0))
 
-    def at_chosen(self, values: np.ndarray, metric: str) -> np.ndarray:
-        """``values`` (shape ``(len(betas), seeds)``) of the candidate chosen by ``metric``."""
-        return np.asarray(np.take_along_axis(values, self.chosen(metric)[None], axis=0)[0])
+    def take(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Per seed, the entry of ``values`` (shape ``(len(betas), seeds)``) at ``index``.
+
+        ``index`` holds one candidate per seed, such as :meth:`chosen`'s.
+        """
+        index = np.asarray(index)
+        return np.asarray(np.take_along_axis(values, index[None], axis=0)[0])
 
 
 def select_beta(

@@ -481,8 +481,11 @@ def test_select_beta_scores_every_candidate_on_held_out_data():
     )
     chosen = result.chosen("RMSE")
     np.testing.assert_array_equal(chosen, result.valid["RMSE"].argmin(axis=0))
-    picked = result.at_chosen(result.test["MAE"], "RMSE")
+    picked = result.take(result.test["MAE"], chosen)
     np.testing.assert_array_equal(picked, result.test["MAE"][chosen, np.arange(4)])
+    np.testing.assert_array_equal(
+        result.take(result.line_errors, [2, 2, 2, 2]), result.line_errors[2]
+    )
 
 
 def test_select_beta_on_outliers_follows_the_metric():
