@@ -33,8 +33,8 @@ from companion.fitting import LineFit, LossGrad, fit_line
 TRUE_SLOPE = 2.0
 #: Intercept of the true line in every experiment.
 TRUE_INTERCEPT = 1.0
-#: Scale of the noise: the standard deviation of Gaussian noise, the scale ``b`` of Laplace
-#: noise (standard deviation :math:`\sqrt2\,b`), the factor in front of Student's t.
+#: Scale of the noise. It is the standard deviation of Gaussian noise, the scale ``b`` of
+#: Laplace noise (standard deviation :math:`\sqrt2\,b`), the factor in front of Student's t.
 NOISE_SCALE = 0.5
 #: How far up the outliers are moved.
 OUTLIER_SHIFT = 20.0
@@ -227,7 +227,8 @@ def irls_line(
     x, y : array_like, shape (..., N)
         Inputs and targets; leading axes are a batch of independent fits.
     loss_grad : callable
-        A companion derivative such as :func:`~companion.losses.smooth_l1_loss_grad`, called
+        A companion derivative such as
+        :func:`~companion.losses.regression.smooth_l1_loss_grad`, called
         with ``reduction="none"`` and ``**loss_kwargs``.
     tol : float
         Stop once no slope or intercept moves by more than ``tol * (1 + |a| + |b|)``.
@@ -276,7 +277,7 @@ def irls_line(
 def _huber_total(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, delta: float) -> Any:
     r"""Summed Huber loss of the lines ``(a, b)`` on rows of ``(rows, N)`` data.
 
-    The formula of :func:`~companion.losses.huber_loss`, :math:`q(|r| - q/2)` with
+    The formula of :func:`~companion.losses.regression.huber_loss`, :math:`q(|r| - q/2)` with
     :math:`q = \min(|r|, \delta)`, written with ``clip``, which NumPy runs several times
     faster than ``minimum`` on large arrays (the tests check that the two agree).
     """
@@ -694,8 +695,9 @@ def prediction_errors(slope: Any, intercept: Any, x: Any, y: Any) -> dict[str, n
     """Mean absolute error and root-mean-square error of lines on data, per batch row.
 
     ``slope`` and ``intercept`` have the batch shape of ``x`` and ``y`` without their last
-    axis. Computed with the companion's :func:`~companion.losses.l1_loss` and
-    :func:`~companion.losses.mse_loss`, element-wise, averaged over the last axis.
+    axis. Computed with the companion's :func:`~companion.losses.regression.l1_loss` and
+    :func:`~companion.losses.regression.mse_loss`, element-wise, averaged over the last
+    axis.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -720,7 +722,8 @@ class BetaSelection:
     line_errors: np.ndarray
 
     def chosen(self, metric: str) -> np.ndarray:
-        """Index into :attr:`betas` of the candidate with the lowest validation ``metric``."""
+        """Per seed, the index into ``betas`` of the candidate with the lowest validation
+        ``metric``."""
         return np.asarray(self.valid[metric].argmin(axis=0))
 
     def take(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
