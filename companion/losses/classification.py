@@ -59,11 +59,16 @@ Differences from PyTorch and torchvision, all deliberate:
 - :func:`multi_margin_loss`: float16 is computed by the formula (PyTorch has no CPU kernel
   for it); an empty batch gives NaN for ``'mean'`` (PyTorch returns uninitialised memory); a
   negative ``margin`` raises ``ValueError`` (PyTorch accepts it).
-- :func:`sigmoid_focal_loss`: the modulating factor :math:`1 - p_t` is computed as
-  :math:`t\,\sigma(-x) + (1 - t)\,\sigma(x)`, not by subtracting :math:`p_t` from 1, so
-  it keeps its digits for confident predictions (torchvision's loses them, and is exactly 0
-  in float32 from about :math:`|x| = 17`); ``alpha`` above 1, a negative ``gamma`` and an
-  unknown ``reduction`` raise ``ValueError``; float16 is computed in float32.
+- :func:`sigmoid_focal_loss` keeps the digits of confident predictions, which are what it
+  is about: its cross-entropy is :math:`(1 - t)\operatorname{softplus}(x) +
+  t\operatorname{softplus}(-x)`, two terms that cannot cancel, and :math:`1 - p_t` is
+  :math:`t\,\sigma(-x) + (1 - t)\,\sigma(x)`, not :math:`p_t` subtracted from 1.
+  torchvision's loss (PyTorch's cross-entropy times its factor) is exactly 0 in float32
+  from about :math:`x = -15` for :math:`t = 0` and :math:`x = 17` for :math:`t = 1`; the
+  companion's equals the float64 value to float32 precision. A logit of
+  :math:`-\infty` for a positive target costs inf (torchvision: NaN). ``alpha`` above 1,
+  a negative ``gamma`` and an unknown ``reduction`` raise ``ValueError``; float16 is
+  computed in float32.
 - The ``*_reference`` formulas under PyTorch's autograd (the public losses use PyTorch's own
   backward on tensors): the gradient of :func:`binary_cross_entropy_reference` is the exact
   derivative of the clamped formula, 0 where a log is clamped at -100 (an input of exactly
@@ -324,9 +329,11 @@ def _kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) 
 
 def _focal(xp: Any, input: Any, target: Any, alpha: float, gamma: float, reduction: str) -> Any:
     x, t = _widen(xp, input, target)
+    zero = _constant(xp, 0.0, x)
     e = xp.exp(-xp.abs(x))
-    log_sigmoid = xp.minimum(x, _constant(xp, 0.0, x)) - xp.log1p(e)
-    loss = (1.0 - t) * x - log_sigmoid  # binary_cross_entropy_with_logits, as PyTorch's
+    log1p_e = xp.log1p(e)
+    # -log(1 - p) = softplus(x) and -log p = softplus(-x): two terms >= 0, no cancellation
+    loss = (1.0 - t) * (xp.maximum(x, zero) + log1p_e) + t * (xp.maximum(-x, zero) + log1p_e)
     if gamma != 0:
         # 1 - p_t = t sigma(-x) + (1 - t) sigma(x), each sigmoid from e = exp(-|x|) <= 1
         sigmoid_abs = 1.0 / (1.0 + e)
@@ -812,13 +819,19 @@ def sigmoid_focal_loss(
 
     Notes
     -----
-    The cross-entropy term is PyTorch's expression, as in
-    :func:`binary_cross_entropy_with_logits_reference`; :math:`1 - p_t` is computed as
-    :math:`t\,\sigma(-x) + (1 - t)\,\sigma(x)`, each :math:`\sigma` from
-    :math:`e^{-|x|} \le 1`, rather than by subtracting :math:`p_t` from 1, which loses the
-    digits of a confident prediction (in float32 torchvision's factor is exactly 0 from about
-    :math:`|x| = 17`). Float16 is computed in float32. PyTorch has no focal loss, so this
-    formula runs on every library, tensors included (autograd flows through it).
+    Computed so that confident predictions, the ones the factor is about, keep their
+    digits: the cross-entropy as :math:`(1 - t)\operatorname{softplus}(x) +
+    t\operatorname{softplus}(-x)` (two terms that cannot cancel, where PyTorch's
+    :math:`(1 - t)\,x - \log\sigma(x)` loses the loss of an easy negative), and
+    :math:`1 - p_t` as :math:`t\,\sigma(-x) + (1 - t)\,\sigma(x)`, each :math:`\sigma`
+    from :math:`e^{-|x|} \le 1`, rather than by subtracting :math:`p_t` from 1. In float32
+    torchvision's loss is exactly 0 from about :math:`x = -15` for :math:`t = 0` and
+    :math:`x = 17` for :math:`t = 1`; this one equals the float64 value to float32
+    precision, and differs from
+    :func:`binary_cross_entropy_with_logits` (for :math:`\gamma = 0` and no
+    :math:`\alpha`) only by that function's rounding. Float16 is computed in float32.
+    PyTorch has no focal loss, so this formula runs on every library, tensors included
+    (autograd flows through it).
 
     %(value_checks)s
 
