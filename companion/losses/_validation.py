@@ -398,7 +398,7 @@ def check_probabilities(xp: Any, name: str, x: Any, *, allow_nan: bool) -> None:
     position, value = _first(xp, x, bad)
     allowed = "in [0, 1]" if allow_nan else "in [0, 1] (NaN is not a probability)"
     raise ValueError(
-        f"{name} must hold probabilities {allowed}; got {float(value)!r} at position {position}"
+        f"{name} must hold probabilities {allowed}; got {float(value):.8g} at position {position}"
     )
 
 
