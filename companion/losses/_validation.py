@@ -203,8 +203,22 @@ def _real_floating(name: str, x: Any, xp: Any) -> Any:
     raise TypeError(f"{name} must hold real numbers, not {what}; got dtype {x.dtype}")
 
 
+# Array type -> its namespace (``array_namespace`` costs microseconds, a look-up does not).
+_CLASSIFICATION_NAMESPACES: dict[type, Any] = {}
+
+
+def _namespace_of(x: Any) -> Any:
+    """The array namespace of one array, cached per array type."""
+    xp = _CLASSIFICATION_NAMESPACES.get(type(x))
+    if xp is None:
+        xp = _CLASSIFICATION_NAMESPACES[type(x)] = array_api_compat.array_namespace(x)
+    return xp
+
+
 def _same_library(xp: Any, name: str, value: Any, like: Any) -> Any:
     """``value`` (an array or Python object) as an array of ``like``'s library and device."""
+    if type(value) is type(like):
+        return value
     if array_api_compat.is_array_api_obj(value):
         try:
             array_api_compat.array_namespace(like, value)
@@ -242,11 +256,11 @@ def check_logits_target(
     if not array_api_compat.is_array_api_obj(input):
         _python_kind("input", input)
         if array_api_compat.is_array_api_obj(target):
-            xp = array_api_compat.array_namespace(target)
+            xp = _namespace_of(target)
             input = xp.asarray(input, device=array_api_compat.device(target))
         else:
             input = np.asarray(input)
-    xp = array_api_compat.array_namespace(input)
+    xp = _namespace_of(input)
     input = _real_floating("input", input, xp)
     target = _same_library(xp, "target", target, input)
     if input.ndim == 0 or input.shape[input.ndim > 1] == 0:
@@ -348,6 +362,14 @@ def values_are_concrete(xp: Any, x: Any) -> bool:
     return not array_api_compat.is_lazy_array(x)
 
 
+def _min_max(xp: Any, x: Any) -> tuple[float, float]:
+    """The smallest and largest values of a non-empty array (NaN if it holds one)."""
+    if array_api_compat.is_torch_namespace(xp):
+        low, high = x.aminmax()  # one pass
+        return low.item(), high.item()
+    return float(xp.min(x)), float(xp.max(x))
+
+
 def _first(xp: Any, x: Any, bad: Any) -> tuple[tuple[int, ...], Any]:
     """The index (a tuple) and value of the first element of ``x`` where ``bad`` holds."""
     position = tuple(int(i[0]) for i in xp.nonzero(bad))
@@ -364,7 +386,8 @@ def check_class_indices(
     """
     if math.prod(target.shape) == 0 or not values_are_concrete(xp, target):
         return
-    if int(xp.min(target)) >= 0 and int(xp.max(target)) < num_classes:
+    low, high = _min_max(xp, target)
+    if low >= 0 and high < num_classes:
         return
     bad = (target < 0) | (target >= num_classes)
     if ignore_index is not None:
@@ -388,7 +411,8 @@ def check_probabilities(xp: Any, name: str, x: Any, *, allow_nan: bool) -> None:
     """
     if math.prod(x.shape) == 0 or not values_are_concrete(xp, x):
         return
-    if bool((xp.min(x) >= 0) & (xp.max(x) <= 1)):  # False if there is a NaN
+    low, high = _min_max(xp, x)
+    if low >= 0 and high <= 1:  # False if there is a NaN
         return
     bad = (x < 0) | (x > 1)
     if not allow_nan:

@@ -327,23 +327,43 @@ def _kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) 
     return _narrow(xp, result, input.dtype)
 
 
+def _log_sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
+    r""":math:`\log\sigma(x)` and :math:`\log\sigma(-x)`, each exact (no cancellation)."""
+    if array_api_compat.is_torch_namespace(xp):
+        logsigmoid = _torch_functional().logsigmoid  # one fused kernel, the same formula
+        return logsigmoid(x), logsigmoid(-x)
+    zero = _constant(xp, 0.0, x)
+    log1p_e = xp.log1p(xp.exp(-xp.abs(x)))
+    return xp.minimum(x, zero) - log1p_e, xp.minimum(-x, zero) - log1p_e
+
+
+def _sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
+    r""":math:`\sigma(x)` and :math:`\sigma(-x)`, each to a few ulps (no cancellation)."""
+    if array_api_compat.is_torch_namespace(xp):
+        import torch
+
+        return torch.sigmoid(x), torch.sigmoid(-x)
+    e = xp.exp(-xp.abs(x))
+    sigmoid_abs = 1.0 / (1.0 + e)  # sigma(|x|)
+    sigmoid_minus_abs = e * sigmoid_abs  # sigma(-|x|)
+    positive = x >= 0
+    return (
+        xp.where(positive, sigmoid_abs, sigmoid_minus_abs),
+        xp.where(positive, sigmoid_minus_abs, sigmoid_abs),
+    )
+
+
 def _focal(xp: Any, input: Any, target: Any, alpha: float, gamma: float, reduction: str) -> Any:
     x, t = _widen(xp, input, target)
-    zero = _constant(xp, 0.0, x)
-    e = xp.exp(-xp.abs(x))
-    log1p_e = xp.log1p(e)
-    # -log(1 - p) = softplus(x) and -log p = softplus(-x): two terms >= 0, no cancellation
-    loss = (1.0 - t) * (xp.maximum(x, zero) + log1p_e) + t * (xp.maximum(-x, zero) + log1p_e)
+    one_minus_t = 1.0 - t
+    log_p, log_1mp = _log_sigmoids(xp, x)
+    # -(1 - t) log(1 - p) - t log p: two terms >= 0, no cancellation
+    loss = -(one_minus_t * log_1mp + t * log_p)
     if gamma != 0:
-        # 1 - p_t = t sigma(-x) + (1 - t) sigma(x), each sigmoid from e = exp(-|x|) <= 1
-        sigmoid_abs = 1.0 / (1.0 + e)
-        sigmoid_minus_abs = e * sigmoid_abs
-        positive = x >= 0
-        p = xp.where(positive, sigmoid_abs, sigmoid_minus_abs)
-        one_minus_p = xp.where(positive, sigmoid_minus_abs, sigmoid_abs)
-        loss = loss * (t * one_minus_p + (1.0 - t) * p) ** gamma
+        p, one_minus_p = _sigmoids(xp, x)
+        loss = loss * (t * one_minus_p + one_minus_t * p) ** gamma  # (1 - p_t)^gamma
     if alpha >= 0:
-        loss = (alpha * t + (1.0 - alpha) * (1.0 - t)) * loss
+        loss = ((2.0 * alpha - 1.0) * t + (1.0 - alpha)) * loss  # alpha t + (1-alpha)(1-t)
     return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
 
 
