@@ -79,6 +79,7 @@ Differences from PyTorch and torchvision, all deliberate:
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -201,9 +202,17 @@ def _class_axis(xp: Any, weight: Any, ndim: int) -> Any:
     return xp.reshape(weight, (1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
-def _as_int64(xp: Any, target: Any) -> Any:
-    """Class indices as int64, the index dtype every library's gather takes."""
-    return target if target.dtype == xp.int64 else xp.astype(target, xp.int64)
+@functools.cache
+def _index_dtype(xp: Any) -> Any:
+    """The library's default integer dtype: int64 (PyTorch's kernels need it), or int32 for
+    JAX without 64-bit types."""
+    return xp.__array_namespace_info__().default_dtypes()["integral"]
+
+
+def _as_index(xp: Any, target: Any) -> Any:
+    """Class indices in the library's default integer dtype (no copy if they are already)."""
+    dtype = _index_dtype(xp)
+    return target if target.dtype == dtype else xp.astype(target, dtype)
 
 
 def _one_sample_as_batch(xp: Any, input: Any, target: Any) -> tuple[Any, Any, bool]:
@@ -447,7 +456,7 @@ def _class_args(
     xp, input, target, is_index = check_logits_target(input, target, probabilities=probabilities)
     weight = check_class_weight(weight, xp, input)
     if is_index:
-        target = _as_int64(xp, target)
+        target = _as_index(xp, target)
         check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
     elif ignore_index >= 0:
         raise ValueError(
@@ -516,7 +525,7 @@ def _multi_margin_args(
             f"input.shape={tuple(input.shape)!r}"
         )
     weight = check_class_weight(weight, xp, input)
-    target = _as_int64(xp, target)
+    target = _as_index(xp, target)
     check_class_indices(xp, target, input.shape[input.ndim > 1])
     return xp, input, target, p, margin, weight, reduction
 
