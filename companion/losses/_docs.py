@@ -119,6 +119,12 @@ DOCS.update(
     ValueError
         If their shapes differ, a target is outside [0, 1], or ``reduction`` is not
         ``'mean'``, ``'sum'`` or ``'none'``.""",
+        "kl_raises": r"""TypeError
+        If ``input`` and ``target`` come from different array libraries or hold strings,
+        booleans or complex numbers, or ``log_target`` is not a boolean.
+    ValueError
+        If their shapes differ, or ``reduction`` is not ``'mean'``, ``'batchmean'``,
+        ``'sum'`` or ``'none'``.""",
         "value_checks": """The checks that read values (class indices in range, probabilities in
     [0, 1]) run on NumPy, array-api-strict and PyTorch tensors. They are skipped on lazy
     arrays (dask; JAX, which may be traced) and on tensors under ``torch.compile`` or a
@@ -134,7 +140,7 @@ DOCS.update(
     the Inception Architecture for Computer Vision", *Proceedings of the IEEE Conference on
     Computer Vision and Pattern Recognition (CVPR)*, 2818-2826, 2016 (label smoothing).""",
         "hinton2015": """G. Hinton, O. Vinyals and J. Dean, "Distilling the Knowledge in a Neural
-    Network", NIPS Deep Learning and Representation Learning Workshop, 2015,
-    arXiv:1503.02531.""",
+    Network", NIPS 2014 Deep Learning and Representation Learning Workshop;
+    arXiv:1503.02531, 2015.""",
     }
 )

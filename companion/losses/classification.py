@@ -1193,8 +1193,7 @@ def kl_div_reference(
 
     Raises
     ------
-    %(raises)s
-        Also ``'batchmean'`` is allowed, and ``log_target`` must be a boolean.
+    %(kl_raises)s
 
     Examples
     --------
@@ -1248,8 +1247,7 @@ def kl_div(
 
     Raises
     ------
-    %(raises)s
-        Also ``'batchmean'`` is allowed, and ``log_target`` must be a boolean.
+    %(kl_raises)s
 
     See Also
     --------
