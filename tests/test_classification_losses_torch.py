@@ -513,8 +513,8 @@ EMPTY_CALLS = {
 @pytest.mark.parametrize("backend", list(BACKENDS))
 def test_empty_batch(backend, name):
     """'mean' (and 'batchmean') of nothing is NaN and 'sum' is 0, like PyTorch, silently; for
-    ``multi_margin_loss``, whose PyTorch kernel returns uninitialised memory for the mean of
-    an empty batch, NaN too."""
+    ``multi_margin_loss`` too, whose PyTorch CPU kernel returns uninitialised memory for
+    both."""
     xp = BACKENDS[backend]
     input, target = EMPTY_CALLS[name](xp)
     fn = getattr(companion, name)

@@ -57,8 +57,9 @@ Differences from PyTorch and torchvision, all deliberate:
 - :func:`kl_div` does not warn on ``reduction='mean'``; its docstring explains why
   ``'batchmean'`` is the KL divergence.
 - :func:`multi_margin_loss`: float16 is computed by the formula (PyTorch has no CPU kernel
-  for it); an empty batch gives NaN for ``'mean'`` (PyTorch returns uninitialised memory); a
-  negative ``margin`` raises ``ValueError`` (PyTorch accepts it).
+  for it); an empty batch gives NaN for ``'mean'`` and 0 for ``'sum'`` (PyTorch's CPU kernel
+  returns uninitialised memory for both); a negative ``margin`` raises ``ValueError``
+  (PyTorch accepts it).
 - :func:`sigmoid_focal_loss` keeps the digits of confident predictions, which are what it
   is about: its cross-entropy is :math:`(1 - t)\operatorname{softplus}(x) +
   t\operatorname{softplus}(-x)`, two terms that cannot cancel, and :math:`1 - p_t` is
@@ -1412,7 +1413,8 @@ def multi_margin_loss(
     %(value_checks)s
 
     %(classification_pytorch)s Float16 and empty batches use the formula (PyTorch has no
-    float16 CPU kernel, and returns uninitialised memory for the mean of an empty batch).
+    float16 CPU kernel, and its CPU kernel returns uninitialised memory for an empty batch's
+    'mean' and 'sum').
 
     References
     ----------
