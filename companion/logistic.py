@@ -340,13 +340,21 @@ def random_search(
         ],
         axis=1,
     )
-    target = np.broadcast_to(y, (seeds.size, y.size))
+    positive, features = y == 1, np.ascontiguousarray(design.T)
+
+    def hits(params: np.ndarray) -> np.ndarray:
+        """Accuracy of each row of ``params`` (labels checked once, above)."""
+        correct: np.ndarray = ((params[:, :-1] @ features + params[:, -1:] > 0) == positive).mean(
+            axis=-1
+        )
+        return correct
+
     current = np.tile(params, (seeds.size, 1))
-    score = accuracy(_scores(current, design), target)
+    score = hits(current)
     history = [score]
     for proposal in proposals:
         tried = current + proposal
-        tried_score = accuracy(_scores(tried, design), target)
+        tried_score = hits(tried)
         keep = tried_score >= score
         current = np.where(keep[:, None], tried, current)
         score = np.where(keep, tried_score, score)
