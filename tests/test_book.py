@@ -447,13 +447,15 @@ def browsing(browser, site):
 
 @pytest.fixture(scope="module")
 def failures(browser, site):
-    """Pages with problems; when any test here fails, screenshot every page to test-artifacts/."""
+    """Problems found in the browser; when there are any, they are listed in
+    test-artifacts/browser-problems.txt and every page of the table of contents is screenshot at
+    both sizes into test-artifacts/screenshots/."""
     failed: list[str] = []
     yield failed
     if failed:
         shots = ARTIFACTS / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
-        (shots / "failed.txt").write_text("\n".join(failed) + "\n")
+        (ARTIFACTS / "browser-problems.txt").write_text("\n".join(failed) + "\n")
         for viewport, options in VIEWPORTS.items():
             context = browser.new_context(**options)
             page = context.new_page()
@@ -578,7 +580,7 @@ async (viewport) => {
   const toggles = Array.from(article.querySelectorAll(
     'details:not(.sd-dropdown), .toggle-button, button.toggle'))
     .map(t => `${t.tagName.toLowerCase()}.${Array.from(t.classList).join('.')}: ` +
-              (t.querySelector('summary') || t).textContent.trim().slice(0, 40));
+              (t.querySelector('summary') || t).textContent.trim().split('\n')[0].slice(0, 40));
   const orphanSolutions = Array.from(article.querySelectorAll('details.sd-dropdown'))
     .filter(d => d.querySelector('summary').textContent.trim() === 'Solution')
     .filter(d => !(d.previousElementSibling &&
@@ -736,9 +738,9 @@ def notebook_button_problems(page, doc: str) -> list[str]:
 
 
 def check(failures: list[str], name: str, problems: list[str]) -> None:
-    if problems:
-        failures.append(name)
-    assert problems == []
+    """Fail with every problem on its own line, and note them for test-artifacts/."""
+    failures += [f"{name}: {problem}" for problem in problems]
+    assert problems == [], f"{name}:\n  " + "\n  ".join(problems)
 
 
 def chapter_number(doc: str) -> int | None:
@@ -789,11 +791,12 @@ def test_pages_with_math_are_typeset(browsing, failures):
         for doc in TOC_DOCS
     }
     with_math = [doc for doc in TOC_DOCS if source_has_math(doc)]
-    untypeset = [doc for doc in with_math if typeset[doc] == 0]
-    if untypeset or not with_math:
-        failures.append("math")
-    assert with_math, "no page has math: the math checks would be vacuous"
-    assert untypeset == [], f"math in the source but none typeset: {typeset}"
+    problems = [
+        f"{doc}: math in the source but none typeset" for doc in with_math if not typeset[doc]
+    ]
+    if not with_math:
+        problems.append("no page has math: the math checks would be vacuous")
+    check(failures, "math", problems)
 
 
 @pytest.mark.parametrize("doc", TOC_DOCS)
@@ -926,9 +929,8 @@ def test_the_book_has_figures_and_exercises_to_check(browsing, failures):
     reports = [browsing.report("desktop", f"{doc}.html").data for doc in NOTEBOOK_DOCS]
     figures = sum(len(data.get("images", [])) for data in reports)
     exercises = sum(len(data.get("exercises", [])) for data in reports)
-    if not (figures and exercises):
-        failures.append("vacuous")
-    assert figures > 0 and exercises > 0, f"{figures} figures, {exercises} exercises"
+    problems = [] if figures and exercises else [f"{figures} figures, {exercises} exercises"]
+    check(failures, "the chapters", problems)
 
 
 @pytest.mark.parametrize("doc", NOTEBOOK_DOCS)
@@ -986,10 +988,9 @@ def test_source_code_pages_load_cleanly(site, browsing, failures):
         p.relative_to(site["html"]).as_posix() for p in site["html"].glob("_modules/**/*.html")
     )
     assert pages, "no module source pages were built"
-    problems = {}
-    for page_path in pages:
-        if found := browsing.report("desktop", page_path).load_problems():
-            problems[page_path] = found
-    if problems:
-        failures.append("_modules")
-    assert problems == {}
+    problems = [
+        f"{page_path}: {problem}"
+        for page_path in pages
+        for problem in browsing.report("desktop", page_path).load_problems()
+    ]
+    check(failures, "_modules", problems)
