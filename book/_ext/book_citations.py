@@ -112,6 +112,8 @@ def _cited_in(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     order = {name: i for i, name in enumerate(get_docnames(app.env))}
     for node in doctree.findall(nodes.citation):
         key = next((entries[i] for i in node["ids"] if i in entries), None)
+        if key is None:
+            continue
         first_ref: dict[str, str] = {}
         for ref in domain.citation_refs:
             if ref.docname == docname or ref.docname in first_ref:
