@@ -49,8 +49,8 @@ def fit_constant(
     y : array_like, shape (..., N)
         Labels; leading axes are a batch of independent problems.
     loss_grad : callable
-        A companion derivative such as :func:`~companion.losses.mse_loss_grad`, called with
-        ``reduction="none"`` and ``**loss_kwargs`` (for example ``beta``).
+        A companion derivative such as :func:`~companion.losses.regression.mse_loss_grad`,
+        called with ``reduction="none"`` and ``**loss_kwargs`` (for example ``beta``).
     init, lr, steps : float, float, int
         Starting value, step size :math:`\eta` and number of steps.
 
@@ -116,8 +116,8 @@ def fit_line(
     x, y : array_like, shape (..., N)
         Inputs and labels; leading axes are a batch of independent fits.
     loss_grad : callable
-        A companion derivative such as :func:`~companion.losses.l1_loss_grad`, called with
-        ``reduction="none"`` and ``**loss_kwargs``.
+        A companion derivative such as :func:`~companion.losses.regression.l1_loss_grad`,
+        called with ``reduction="none"`` and ``**loss_kwargs``.
     lr, steps, init : float, int, (float, float)
         Step size, number of steps and starting ``(slope, intercept)``.
 
