@@ -169,10 +169,10 @@ def make_skewed_line_data(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""A line plus skewed, outlier-free noise whose spread grows with ``x``.
 
-    .. math:: y_i = a x_i + b + s(x_i)\,E_i, \qquad s(x) = s_0 + s_1 x, \qquad
-              x_i \sim \mathcal U(-2, 2), \quad E_i \sim \operatorname{Exp}(1)
+    .. math:: y_i = a x_i + b + s(x_i)\,E_i, \qquad s(x) = s_0 + s_1 x,
 
-    with :math:`a, b, s_0, s_1` = ``slope, intercept, scale, scale_slope``. The exponential
+    with :math:`x_i \sim \mathcal U(-2, 2)`, :math:`E_i \sim \operatorname{Exp}(1)` and
+    :math:`a, b, s_0, s_1` = ``slope, intercept, scale, scale_slope``. The exponential
     noise has light tails (no outliers) but is skewed: its median :math:`\ln 2` lies below its
     mean 1, so the conditional median and the conditional mean of :math:`y` given :math:`x`
     are two different lines (:func:`skewed_line_truth` gives them).
