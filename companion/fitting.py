@@ -218,8 +218,9 @@ def fit_constant_adam(
     y : array_like, shape (..., N)
         Labels; leading axes are a batch of independent problems.
     loss_grad : callable
-        A companion derivative such as :func:`~companion.losses.l1_loss_grad`, called with
-        ``reduction="none"`` and ``**loss_kwargs``.
+        A companion derivative such as
+        :func:`~companion.losses.regression.l1_loss_grad`, called with ``reduction="none"``
+        and ``**loss_kwargs``.
     init, lr, steps : float, float, int
         Starting value, learning rate :math:`\eta` and number of steps.
     betas, eps : (float, float), float
