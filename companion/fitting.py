@@ -184,3 +184,83 @@ def mse_lr_limit(x: Any) -> np.ndarray:
     bottom_row = np.stack([mean_x, np.ones_like(mean_x)], axis=-1)
     m = np.stack([top_row, bottom_row], axis=-2)
     return 1.0 / np.linalg.eigvalsh(m)[..., -1]
+
+
+def fit_constant_adam(
+    y: Any,
+    loss_grad: LossGrad,
+    *,
+    init: float = 0.0,
+    lr: float = 0.1,
+    steps: int = 100,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    **loss_kwargs: Any,
+) -> np.ndarray:
+    r"""Fit one constant prediction :math:`c` to the labels ``y`` with the Adam optimiser.
+
+    Adam keeps running averages of the gradient :math:`g_t` of the mean loss (the *momentum*)
+    and of its square,
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2,
+
+    and steps by their bias-corrected ratio,
+
+    .. math::
+        c_t = c_{t-1}
+              - \eta\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon},
+
+    the update of ``torch.optim.Adam`` with its defaults (no weight decay, no AMSGrad), without
+    importing PyTorch.
+
+    Parameters
+    ----------
+    y : array_like, shape (..., N)
+        Labels; leading axes are a batch of independent problems.
+    loss_grad : callable
+        A companion derivative such as
+        :func:`~companion.losses.regression.l1_loss_grad`, called with ``reduction="none"``
+        and ``**loss_kwargs``.
+    init, lr, steps : float, float, int
+        Starting value, learning rate :math:`\eta` and number of steps.
+    betas, eps : (float, float), float
+        :math:`(\beta_1, \beta_2)`, each in [0, 1), and :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (steps + 1, ...)
+        The whole path of :math:`c`, starting at ``init``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr`` or ``eps``, a negative ``steps``, or a beta outside [0, 1).
+
+    Examples
+    --------
+    >>> from companion import mse_loss_grad
+    >>> path = fit_constant_adam([1.0, 3.0], mse_loss_grad, lr=0.1, steps=500)
+    >>> round(float(path[-1]), 4)  # the mean
+    2.0
+    """
+    _check_schedule(lr, steps)
+    beta1, beta2 = betas
+    if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+        raise ValueError(f"betas must both be in [0, 1), got {betas!r}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    y = np.asarray(y, dtype=np.float64)
+    c = np.full(y.shape[:-1], float(init))
+    m, v = np.zeros_like(c), np.zeros_like(c)
+    path = [c]
+    for t in range(1, steps + 1):
+        pred = np.broadcast_to(c[..., None], y.shape)
+        g = _mean_grad(loss_grad, pred, y, **loss_kwargs).sum(axis=-1)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
+        c = c - lr / (1 - beta1**t) * m / denom
+        path.append(c)
+    return np.stack(path)
