@@ -31,7 +31,7 @@ from companion._typing import ArrayLike
 #: The optimisers :func:`train_mlp` implements.
 OPTIMIZERS = ("sgd", "adam")
 
-#: A loss called as ``loss(prediction, target, **kwargs)``, such as :func:`companion.mse_loss`.
+#: A loss called as ``loss(prediction, target, **kwargs)``, such as ``companion.mse_loss``.
 LossFn = Callable[..., torch.Tensor]
 
 
@@ -98,14 +98,10 @@ def init_mlp(
 class TrainResult:
     """What :func:`train_mlp` returns: the trained networks and a record of every step.
 
-    Attributes
-    ----------
-    model : MLP
-        The weights after the last step.
-    losses : numpy.ndarray, shape (steps, R)
-        Each run's mini-batch loss at each step, before that step's update.
-    grad_norms : numpy.ndarray, shape (steps, R)
-        The Euclidean norm of each run's gradient (all its weights together) at each step.
+    ``model`` holds the weights after the last step. ``losses[t, r]`` is run ``r``'s
+    mini-batch loss at step ``t``, before that step's update, and ``grad_norms[t, r]`` the
+    Euclidean norm of its gradient (all its weights together); both have shape
+    ``(steps, R)``.
     """
 
     model: MLP
@@ -161,11 +157,12 @@ def train_mlp(
         Inputs and targets: the same for every run, or one set per run. A 1-D array is one
         feature (or one output) per example.
     loss : callable
-        A companion loss such as :func:`companion.mse_loss` or
-        :func:`companion.smooth_l1_loss`, called with ``reduction="none"`` and
-        ``**loss_kwargs`` and averaged over each run's batch; or a loss without a
-        ``reduction`` argument, such as :func:`companion.rmse`, called on each run's batch
-        (through :func:`torch.vmap`).
+        A companion loss such as :func:`~companion.losses.regression.mse_loss` or
+        :func:`~companion.losses.regression.smooth_l1_loss`, called with
+        ``reduction="none"`` and ``**loss_kwargs`` and averaged over each run's batch; or a
+        loss without a ``reduction`` argument, such as
+        :func:`~companion.losses.regression.rmse`, called on each run's batch (through
+        :func:`torch.vmap`).
     seeds : sequence of int
         One seed per run; there are ``R = len(seeds)`` runs.
     lr : float or sequence of float
@@ -200,6 +197,8 @@ def train_mlp(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     for name, count in [("batch_size", batch_size), ("epochs", epochs), ("n_hidden", n_hidden)]:
         check_count(name, count)
+    if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1 and eps > 0):
+        raise ValueError(f"betas must lie in [0, 1) and eps be > 0, got {betas!r} and {eps!r}")
     rates = np.asarray(lr, dtype=np.float64)
     if rates.shape not in [(), (runs,)] or not (np.isfinite(rates).all() and (rates > 0).all()):
         raise ValueError(
@@ -240,11 +239,7 @@ def train_mlp(
                     if optimizer == "sgd":
                         theta -= rate * grad
                     else:
-                        step = len(losses) + 1
-                        m.lerp_(grad, 1 - betas[0])
-                        v.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
-                        denominator = v.sqrt() / math.sqrt(1 - betas[1] ** step) + eps
-                        theta -= rate / (1 - betas[0] ** step) * m / denominator
+                        _adam_step(theta, grad, m, v, rate, len(losses) + 1, betas, eps)
                 losses.append(value.detach())
                 norms.append(torch.linalg.vector_norm(grad, dim=1))
         model = _unflatten(theta.detach(), n_in, n_out)
@@ -296,6 +291,23 @@ def line_error(
 
 # ---------------------------------------------------------------------------------------------
 # Helpers: the weights of all runs live in one (R, P) tensor, read through views.
+
+
+def _adam_step(
+    theta: torch.Tensor,
+    grad: torch.Tensor,
+    m: torch.Tensor,
+    v: torch.Tensor,
+    rate: torch.Tensor,
+    step: int,
+    betas: tuple[float, float],
+    eps: float,
+) -> None:
+    """One Adam update of ``theta`` in place, with moment estimates ``m`` and ``v``."""
+    m.lerp_(grad, 1 - betas[0])
+    v.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
+    denominator = v.sqrt() / math.sqrt(1 - betas[1] ** step) + eps
+    theta -= rate / (1 - betas[0] ** step) * m / denominator
 
 
 def _check_seeds(seeds: Sequence[int]) -> list[int]:

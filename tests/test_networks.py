@@ -220,6 +220,8 @@ def test_mse_with_two_far_outliers_diverges_where_smooth_l1_trains():
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"epochs": 2.5}, "epochs must be an integer >= 1"),
         ({"n_hidden": True}, "n_hidden must be an integer >= 1"),
+        ({"betas": (0.9, 1.0)}, r"betas must lie in \[0, 1\)"),
+        ({"eps": 0.0}, "eps be > 0"),
     ],
 )
 def test_train_mlp_rejects_bad_arguments(kwargs, message):
