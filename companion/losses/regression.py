@@ -44,7 +44,9 @@ Differences from :mod:`torch.nn.functional`, all deliberate:
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat
@@ -74,63 +76,163 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------
-# The formulas. They take validated arrays of one namespace ``xp``.
+# The formulas. They take validated arrays of one namespace ``xp``; ``beta`` and ``delta``
+# are Python floats, or 0-d arrays when traced (``jax.jit``, ``jax.grad``, ``jax.vmap``).
+
+
+def _has_minimum(xp: Any) -> bool:
+    """Whether ``xp`` has ``minimum`` and ``maximum`` (array API 2023.12 and later)."""
+    return bool(getattr(xp, "__array_api_version__", "2023.12") >= "2023.12")
+
+
+def _minimum(xp: Any, a: Any, b: Any) -> Any:
+    """``min(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
+    return xp.minimum(a, b) if _has_minimum(xp) else xp.where(b < a, b, a)
+
+
+def _maximum(xp: Any, a: Any, b: Any) -> Any:
+    """``max(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
+    return xp.maximum(a, b) if _has_minimum(xp) else xp.where(b > a, b, a)
+
+
+def _abs(xp: Any, diff: Any) -> Any:
+    """``|d|``, whose derivative at ``d = 0`` is 0 under every library's autodiff.
+
+    PyTorch differentiates ``abs`` at 0 as 0; JAX as +1 (``jax.grad(jnp.abs)(0.0) == 1``),
+    so on JAX the zero is selected by ``where`` instead, whose derivative there is 0.
+    """
+    if array_api_compat.is_jax_namespace(xp):
+        return xp.where(diff == 0, xp.zeros_like(diff), xp.abs(diff))
+    return xp.abs(diff)
+
+
+def _sign(xp: Any, diff: Any) -> Any:
+    """The array API's ``sign`` (NaN for NaN), with ``where``: array-api-compat's ``sign`` on
+    PyTorch assigns through a boolean mask, which ``torch.vmap`` cannot batch."""
+    one = xp.ones_like(diff)
+    return xp.where(diff > 0, one, xp.where(diff < 0, -one, diff))
+
+
+def _parameter(xp: Any, value: Any, like: Any) -> Any:
+    """``beta`` or ``delta`` (a number or a traced 0-d array) as a 0-d array like ``like``."""
+    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+
+
+def _divisor(xp: Any, beta: Any) -> Any:
+    """``beta`` to divide ``min(|d|, beta)`` by: a number as it is (> 0 where it is used); a
+    traced 0-d array with 1 in place of 0, so that ``beta = 0`` gives 0 / 1, not 0 / 0."""
+    if isinstance(beta, float):
+        return beta
+    return xp.where(beta == 0, xp.ones_like(beta), beta)
+
+
+def _clip(xp: Any, x: Any, bound: Any) -> Any:
+    """``x`` clipped to ``[-bound, bound]``, NaN where ``x`` is NaN (``clip`` is 2023.12)."""
+    b = _parameter(xp, bound, x)
+    return _minimum(xp, _maximum(xp, x, -b), b)
+
+
+def _if_positive(xp: Any, beta: Any, positive: Callable[[], Any], zero: Callable[[], Any]) -> Any:
+    """``positive()`` if ``beta > 0``, else ``zero()``: a Python branch for a number, ``where``
+    (computing both) for a traced 0-d array."""
+    if isinstance(beta, float):
+        return positive() if beta > 0 else zero()
+    return xp.where(beta > 0, positive(), zero())
+
+
+@functools.cache
+def _is_half(xp: Any, dtype: Any) -> bool:
+    """Whether a floating ``dtype`` is narrower than float32 (float16, bfloat16)."""
+    return bool(xp.finfo(dtype).bits < 32)
+
+
+def _in_float32_if_half(
+    xp: Any, compute: Callable[[Any, Any], Any], input: Any, target: Any
+) -> Any:
+    """``compute(input, target)``, element by element; float16 and bfloat16 are computed in
+    float32 and each result rounded once, as PyTorch's kernels do, instead of rounding after
+    every operation."""
+    dtype = input.dtype
+    if not _is_half(xp, dtype):
+        return compute(input, target)
+    wide = compute(xp.astype(input, xp.float32), xp.astype(target, xp.float32))
+    return xp.astype(wide, dtype)
 
 
 def _reduce(loss: Any, reduction: str, xp: Any) -> Any:
-    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently."""
+    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently.
+
+    Half precision is accumulated in float32 and rounded once, as PyTorch does.
+    """
     if reduction == "none":
         return loss
+    if _is_half(xp, loss.dtype):
+        return xp.astype(_reduce(xp.astype(loss, xp.float32), reduction, xp), loss.dtype)
     if reduction == "sum":
         return xp.sum(loss)
-    if math.prod(loss.shape) == 0:
+    if array_api_compat.size(loss) == 0:
         # sum() keeps the autograd graph; 0 * nan is NaN without NumPy's 0/0 warning.
         return xp.sum(loss) * math.nan
     return xp.mean(loss)
 
 
-def _scale(grad: Any, reduction: str) -> Any:
+def _scale(grad: Any, reduction: str, xp: Any) -> Any:
     """Divide per-element derivatives by N for 'mean' ('sum' and 'none' keep them)."""
-    if reduction == "mean":
-        return grad / max(math.prod(grad.shape), 1)
-    return grad
+    if reduction != "mean":
+        return grad
+    n = array_api_compat.size(grad)
+    if n is None:  # unknown until computed (dask after boolean indexing): count lazily
+        return grad / xp.astype(xp.sum(xp.ones_like(grad, dtype=xp.int64)), grad.dtype)
+    return grad / max(n, 1)
 
 
-def _clipped(abs_diff: Any, bound: float, xp: Any) -> Any:
-    """``min(|d|, bound)``: the part of ``|d|`` on which Huber and Smooth L1 are quadratic.
-
-    Written with ``minimum`` rather than a branch (``where``): past the bound, ``minimum``
-    passes no gradient to this term at all, so an infinite ``|d|`` still gets the finite
-    slope, where ``where`` would multiply an infinite gradient by zero and give NaN.
-    """
-    bound_array = xp.asarray(bound, dtype=abs_diff.dtype, device=array_api_compat.device(abs_diff))
-    return xp.minimum(abs_diff, bound_array)
+def _l1(xp: Any, input: Array, target: Array) -> Any:
+    return _abs(xp, input - target)
 
 
-def _l1(xp: Any, input: Array, target: Array, reduction: str) -> Any:
-    return _reduce(xp.abs(input - target), reduction, xp)
-
-
-def _mse(xp: Any, input: Array, target: Array, reduction: str) -> Any:
+def _mse(xp: Any, input: Array, target: Array) -> Any:
     # One expression, so NumPy squares its temporary difference in place.
-    return _reduce((input - target) ** 2, reduction, xp)
+    return (input - target) ** 2
 
 
-def _smooth_l1(xp: Any, input: Array, target: Array, reduction: str, beta: float) -> Any:
-    abs_diff = xp.abs(input - target)
-    if beta == 0.0:  # the limit beta -> 0 is L1 (the formula below would divide 0 by 0)
-        return _reduce(abs_diff, reduction, xp)
-    q = _clipped(abs_diff, beta, xp)
-    # (q / beta) <= 1, so nothing overflows that the loss itself does not.
-    return _reduce((q / beta) * (abs_diff - 0.5 * q), reduction, xp)
+def _smooth_l1(xp: Any, input: Array, target: Array, beta: Any) -> Any:
+    abs_diff = _abs(xp, input - target)
+    if isinstance(beta, float) and beta == 0.0:
+        return abs_diff  # the limit beta -> 0 is L1, in value and in autograd
+    b = _parameter(xp, beta, abs_diff)
+    q, p = _minimum(xp, abs_diff, b), _maximum(xp, abs_diff, b)
+    # (q / 2)(q / beta) rather than q^2 / (2 beta): q / beta <= 1, so nothing overflows that
+    # the loss does not. A traced beta = 0 gives q = 0 and p = |d|, the L1 loss, here too.
+    return (0.5 * q) * (q / _divisor(xp, beta)) + (p - b)
 
 
-def _huber(xp: Any, input: Array, target: Array, reduction: str, delta: float) -> Any:
-    abs_diff = xp.abs(input - target)
-    q = _clipped(abs_diff, delta, xp)
-    # Below delta the two gradient paths through q cancel exactly, so small residuals
-    # keep all their digits even when delta is large.
-    return _reduce(q * (abs_diff - 0.5 * q), reduction, xp)
+def _huber(xp: Any, input: Array, target: Array, delta: Any) -> Any:
+    abs_diff = _abs(xp, input - target)
+    d = _parameter(xp, delta, abs_diff)
+    q, p = _minimum(xp, abs_diff, d), _maximum(xp, abs_diff, d)
+    return (0.5 * q) * q + d * (p - d)
+
+
+def _loss(
+    xp: Any,
+    formula: Callable[..., Any],
+    input: Array,
+    target: Array,
+    reduction: str,
+    *parameter: Any,
+) -> Any:
+    """The per-element ``formula``, reduced."""
+    loss = _in_float32_if_half(xp, lambda a, b: formula(xp, a, b, *parameter), input, target)
+    return _reduce(loss, reduction, xp)
+
+
+def _derivative(
+    xp: Any, formula: Callable[[Any], Any], input: Array, target: Array, reduction: str
+) -> Any:
+    """``formula(x - y)``, the per-element derivative, scaled for ``reduction``."""
+    return _in_float32_if_half(
+        xp, lambda a, b: _scale(formula(a - b), reduction, xp), input, target
+    )
 
 
 def _torch_functional() -> Any:
@@ -172,7 +274,7 @@ def l1_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "mea
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _l1(xp, input, target, reduction)
+    return _loss(xp, _l1, input, target, reduction)
 
 
 @fill_doc
@@ -203,7 +305,7 @@ def mse_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "me
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _mse(xp, input, target, reduction)
+    return _loss(xp, _mse, input, target, reduction)
 
 
 @fill_doc
@@ -243,9 +345,9 @@ def smooth_l1_loss_reference(
     [0.125 2.5  ]
     """
     reduction = check_reduction(reduction)
-    beta = check_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    return _smooth_l1(xp, input, target, reduction, beta)
+    return _loss(xp, _smooth_l1, input, target, reduction, beta)
 
 
 @fill_doc
@@ -287,9 +389,9 @@ def huber_loss_reference(
     [0.125 4.   ]
     """
     reduction = check_reduction(reduction)
-    delta = check_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    return _huber(xp, input, target, reduction, delta)
+    return _loss(xp, _huber, input, target, reduction, delta)
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,7 +458,7 @@ def l1_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return _torch_functional().l1_loss(input, target, reduction=reduction)
-    return _l1(xp, input, target, reduction)
+    return _loss(xp, _l1, input, target, reduction)
 
 
 @fill_doc
@@ -408,7 +510,7 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Ar
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return _torch_functional().mse_loss(input, target, reduction=reduction)
-    return _mse(xp, input, target, reduction)
+    return _loss(xp, _mse, input, target, reduction)
 
 
 @fill_doc
@@ -457,7 +559,7 @@ def rmse(input: ArrayLike, target: ArrayLike) -> Array:
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return xp.sqrt(_torch_functional().mse_loss(input, target, reduction="mean"))
-    return xp.sqrt(_mse(xp, input, target, "mean"))
+    return xp.sqrt(_loss(xp, _mse, input, target, "mean"))
 
 
 @fill_doc
@@ -540,11 +642,11 @@ def smooth_l1_loss(
     tensor([ 0.5000,  1.0000,  1.0000, -1.0000])
     """
     reduction = check_reduction(reduction)
-    beta = check_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp) and input.dtype != xp.float16:
         return _torch_functional().smooth_l1_loss(input, target, reduction=reduction, beta=beta)
-    return _smooth_l1(xp, input, target, reduction, beta)
+    return _loss(xp, _smooth_l1, input, target, reduction, beta)
 
 
 @fill_doc
@@ -610,11 +712,11 @@ def huber_loss(
     [0.125 4.   ]
     """
     reduction = check_reduction(reduction)
-    delta = check_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return _torch_functional().huber_loss(input, target, reduction=reduction, delta=delta)
-    return _huber(xp, input, target, reduction, delta)
+    return _loss(xp, _huber, input, target, reduction, delta)
 
 
 # ---------------------------------------------------------------------------------------
@@ -656,7 +758,7 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _scale(xp.sign(input - target), reduction)
+    return _derivative(xp, lambda d: _sign(xp, d), input, target, reduction)
 
 
 @fill_doc
@@ -687,7 +789,7 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _scale(2.0 * (input - target), reduction)
+    return _derivative(xp, lambda d: 2.0 * d, input, target, reduction)
 
 
 @fill_doc
@@ -724,12 +826,15 @@ def smooth_l1_loss_grad(
     [ 0.5  1.   1.  -1. ]
     """
     reduction = check_reduction(reduction)
-    beta = check_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    diff = input - target
-    if beta == 0.0:
-        return _scale(xp.sign(diff), reduction)
-    return _scale(xp.clip(diff / beta, min=-1.0, max=1.0), reduction)
+
+    def slope(d: Any) -> Any:
+        return _if_positive(
+            xp, beta, lambda: _clip(xp, d / _divisor(xp, beta), 1.0), lambda: _sign(xp, d)
+        )
+
+    return _derivative(xp, slope, input, target, reduction)
 
 
 @fill_doc
@@ -763,6 +868,6 @@ def huber_loss_grad(
     [ 0.5  1.   2.  -2. ]
     """
     reduction = check_reduction(reduction)
-    delta = check_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    return _scale(xp.clip(input - target, min=-delta, max=delta), reduction)
+    return _derivative(xp, lambda d: _clip(xp, d, delta), input, target, reduction)
