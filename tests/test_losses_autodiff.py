@@ -7,11 +7,11 @@ would lose float32 digits), +-inf and NaN in either argument. Everything is floa
 ``RTOL["float32"]`` (1e-6, no absolute tolerance).
 
 Forward mode computes the whole Jacobian (``jacfwd``): for ``'none'`` its diagonal holds the
-per-element derivatives. For ``'mean'`` and ``'sum'`` every column involves every element, so a
-NaN difference (or, for MSE, whose slope there is infinite, an infinite one) makes the whole
-gradient NaN (NaN x 0) in every library; those elements are left out of the reduced
-forward-mode checks, and ``test_forward_mode_nan_is_inherent`` shows PyTorch's own kernels do
-the same.
+per-element derivatives. For ``'mean'`` and ``'sum'`` every column involves every element, so
+an element whose own derivative is NaN (a NaN difference) or infinite (an infinite one under
+MSE) makes the whole gradient NaN (NaN x 0, inf x 0) in every library; those elements are left
+out of the reduced forward-mode checks, and ``test_forward_mode_nan_is_inherent`` shows
+PyTorch's own kernels do the same.
 """
 
 from __future__ import annotations
@@ -109,3 +109,51 @@ def test_derivatives_match_torch_autograd(library, mode, name, params, reduction
     np.testing.assert_allclose(to_numpy(value).astype(np.float64), expected.numpy(), **tolerance)
     np.testing.assert_allclose(dx, x_grad, **tolerance)
     np.testing.assert_allclose(dy, y_grad, **tolerance)
+
+
+def test_the_issue_examples_give_the_finite_slope():
+    """Huber at [inf, -inf, 3] with delta = 2 has the slopes [2, -2, 2] (optax's answer), in
+    JAX's reverse and forward mode and in torch.func's forward mode, also for float16 Smooth L1
+    (whose public function runs the formula)."""
+    jax = jax_or_skip()
+    jnp = jax.numpy
+
+    def huber(a):
+        return companion.huber_loss(a, jnp.zeros(3), reduction="sum", delta=2.0)
+
+    point = jnp.asarray([math.inf, -math.inf, 3.0])
+    for derivative in (jax.grad, jax.jacfwd):
+        np.testing.assert_array_equal(derivative(huber)(point), [2.0, -2.0, 2.0])
+    half = torch.tensor([math.inf, -math.inf, 3.0, 0.5], dtype=torch.float16)
+    slope = torch.func.jacfwd(
+        lambda a: companion.smooth_l1_loss(a, torch.zeros_like(a), reduction="sum", beta=2.0)
+    )(half)
+    assert slope.dtype == torch.float16 and slope.tolist() == [1.0, -1.0, 1.0, 0.25]
+
+
+def test_forward_mode_nan_is_inherent():
+    """PyTorch's own kernels: in forward mode an element whose derivative is NaN (a NaN
+    difference under Huber) or infinite (an infinite one under MSE) makes the whole gradient of
+    the other elements' derivatives of a reduced loss NaN (NaN x 0 or inf x 0), as the
+    formulas do."""
+
+    def summed_gradient(loss, x):
+        return torch.func.jacfwd(lambda a: loss(a, torch.zeros(3), reduction="sum"))(x)
+
+    x = torch.tensor([math.nan, 1.0, 2.0])
+    for loss in (F.huber_loss, F.smooth_l1_loss, companion.huber_loss_reference):
+        assert torch.isnan(summed_gradient(loss, x)[1:]).all()
+    x = torch.tensor([math.inf, 1.0, 2.0])
+    for loss in (F.mse_loss, companion.mse_loss_reference):
+        assert torch.isnan(summed_gradient(loss, x)[1:]).all()
+    # ... while per element ('none') only the infinite difference's own derivative is affected:
+    # PyTorch's mse_loss kernel gives NaN there in forward mode, the formula its slope, inf.
+    ones = (torch.ones(3),)
+    _, kernel = torch.func.jvp(
+        lambda a: F.mse_loss(a, torch.zeros(3), reduction="none"), (x,), ones
+    )
+    _, formula = torch.func.jvp(
+        lambda a: companion.mse_loss_reference(a, torch.zeros(3), reduction="none"), (x,), ones
+    )
+    assert torch.isnan(kernel[0]) and kernel[1:].tolist() == [2.0, 4.0]
+    assert formula.tolist() == [math.inf, 2.0, 4.0]

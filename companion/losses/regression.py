@@ -2,8 +2,10 @@ r"""Regression losses and their derivatives, for NumPy, PyTorch and any array-AP
 
 Every loss is written once, against the array API standard
 (``xp = array_api_compat.array_namespace(input, target)``), so it runs on NumPy arrays,
-PyTorch tensors (autograd flows through it), array-api-strict arrays and any other
-array-API library; Python numbers and lists are accepted too. Names and arguments follow
+PyTorch tensors (autograd flows through it), JAX and dask arrays, array-api-strict arrays and
+any other library that implements the standard, version 2022.12 or later (an older one raises
+``TypeError``; 2022.12 lacks ``minimum``, ``maximum`` and ``clip``, so the formulas use
+``where`` there). Python numbers and lists are accepted too. Names and arguments follow
 :mod:`torch.nn.functional`, so one can be swapped for the other.
 
 On PyTorch tensors, :func:`l1_loss`, :func:`mse_loss`, :func:`smooth_l1_loss` and
@@ -40,6 +42,40 @@ Differences from :mod:`torch.nn.functional`, all deliberate:
 - :func:`rmse` and the analytic derivatives (``*_grad``) have no PyTorch counterpart.
   :func:`l1_loss_grad` is NaN where the difference is NaN, as the array API's ``sign`` is;
   PyTorch's autograd gives 0 there because ``torch.sign(nan)`` is 0.
+
+Half precision (float16, bfloat16) is computed element by element in float32 and rounded
+once, and ``'mean'`` and ``'sum'`` accumulate in float32, as PyTorch's kernels do.
+
+**Transformations and lazy arrays.** The functions work under PyTorch's ``torch.func``
+(``grad``, ``jacrev``, ``jacfwd``, ``jvp``), ``torch.vmap`` and
+``torch.compile(fullgraph=True)`` (also with a Python number or list as one argument); under
+JAX's ``jax.grad``, ``jax.jacfwd``, ``jax.vmap`` and ``jax.jit``; and on dask arrays, where
+they only build a graph and compute nothing, also for dimensions of unknown size (after
+``x[mask]``). Such a dimension cannot be compared before it is computed, so only the known
+ones are; the derivatives' ``'mean'`` divides by a lazily counted :math:`N`. Under
+``jax.jit`` a ``beta`` or ``delta`` given as a number is traced (optax's
+``jax.jit(huber_loss)(x, y, delta=1.0)``), and so are the values ``jax.vmap`` sweeps and
+``jax.grad`` differentiates with respect to. A traced or lazy value cannot be checked when the
+function is called: one the checks would refuse (negative, NaN, infinite, or a zero
+``delta``) makes the result NaN instead of raising. Mark it static
+(``jax.jit(huber_loss, static_argnames="delta")``) to have it checked.
+
+**Derivatives at the kinks.** Per element, with :math:`d = x - y`, in PyTorch (autograd,
+reverse and forward mode), in JAX (reverse and forward mode) and by the ``*_grad`` functions:
+
+- at :math:`d = 0` every derivative is 0 (JAX differentiates ``abs`` at 0 as +1, so on JAX
+  the formulas compute :math:`|d|` with ``where``);
+- at :math:`|d| = \beta` (or :math:`\delta`) it is the slope both pieces share, :math:`\pm 1`
+  (or :math:`\pm\delta`);
+- at :math:`d = \pm\infty` it is the finite slope :math:`\pm 1` of L1 and Smooth L1 and
+  :math:`\pm\delta` of Huber, and :math:`\pm\infty` for MSE (in forward mode PyTorch's own
+  ``mse_loss`` kernel, which :func:`mse_loss` calls on tensors, gives NaN there);
+- at a NaN difference it is NaN, except for L1 and Smooth L1 with :math:`\beta = 0`:
+  PyTorch gives 0 (``torch.sign(nan)`` is 0), JAX -1 (its derivative of ``abs`` at NaN),
+  the ``*_grad`` functions NaN.
+
+In forward mode an element whose derivative is NaN or infinite makes the other elements'
+derivatives of a ``'mean'`` or ``'sum'`` loss NaN too (NaN x 0), as with PyTorch's kernels.
 """
 
 from __future__ import annotations
@@ -115,7 +151,9 @@ def _sign(xp: Any, diff: Any) -> Any:
 
 def _parameter(xp: Any, value: Any, like: Any) -> Any:
     """``beta`` or ``delta`` (a number or a traced 0-d array) as a 0-d array like ``like``."""
-    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+    if isinstance(value, float):
+        return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+    return xp.astype(value, like.dtype)  # traced: already an array (jax.vmap rejects device=)
 
 
 def _divisor(xp: Any, beta: Any) -> Any:
@@ -132,12 +170,12 @@ def _clip(xp: Any, x: Any, bound: Any) -> Any:
     return _minimum(xp, _maximum(xp, x, -b), b)
 
 
-def _if_positive(xp: Any, beta: Any, positive: Callable[[], Any], zero: Callable[[], Any]) -> Any:
-    """``positive()`` if ``beta > 0``, else ``zero()``: a Python branch for a number, ``where``
-    (computing both) for a traced 0-d array."""
+def _if_zero(xp: Any, beta: Any, zero: Callable[[], Any], otherwise: Callable[[], Any]) -> Any:
+    """``zero()`` if ``beta == 0``, else ``otherwise()``: a Python branch for a number,
+    ``where`` (computing both) for a traced 0-d array, NaN included."""
     if isinstance(beta, float):
-        return positive() if beta > 0 else zero()
-    return xp.where(beta > 0, positive(), zero())
+        return zero() if beta == 0 else otherwise()
+    return xp.where(beta == 0, zero(), otherwise())
 
 
 @functools.cache
@@ -310,7 +348,7 @@ def mse_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "me
 
 @fill_doc
 def smooth_l1_loss_reference(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float | Array = 1.0
 ) -> Array:
     r"""Smooth L1 loss by its array-API formula on every library; see :func:`smooth_l1_loss`.
 
@@ -318,12 +356,14 @@ def smooth_l1_loss_reference(
 
     .. math::
 
-        \ell_i = \frac{q_i}{\beta}\left(|d_i| - \frac{q_i}{2}\right), \qquad
-        q_i = \min(|d_i|, \beta), \qquad d_i = x_i - y_i,
+        \ell_i = \frac{q_i}{2} \cdot \frac{q_i}{\beta} + (p_i - \beta), \qquad
+        q_i = \min(|d_i|, \beta), \quad p_i = \max(|d_i|, \beta),
 
-    and :math:`\ell_i = |d_i|` when :math:`\beta = 0`. For :math:`|d_i| < \beta` it is
-    :math:`d_i^2 / (2\beta)`, otherwise :math:`|d_i| - \beta/2`. Written with ``minimum``,
-    autograd gives the right slope (:math:`\pm 1`) even for an infinite difference.
+    with :math:`d_i = x_i - y_i`, and :math:`\ell_i = |d_i|` when :math:`\beta = 0`. For
+    :math:`|d_i| < \beta` it is :math:`d_i^2 / (2\beta)`, otherwise :math:`|d_i| - \beta/2`.
+    It is :func:`huber_loss_reference`'s formula divided by :math:`\beta` (see there why it
+    is written this way), with :math:`q_i/\beta \le 1` computed first so that nothing
+    overflows that the loss does not.
 
     Parameters
     ----------
@@ -352,7 +392,7 @@ def smooth_l1_loss_reference(
 
 @fill_doc
 def huber_loss_reference(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float | Array = 1.0
 ) -> Array:
     r"""Huber loss by its array-API formula on every library; see :func:`huber_loss`.
 
@@ -360,13 +400,23 @@ def huber_loss_reference(
 
     .. math::
 
-        \ell_i = q_i\left(|d_i| - \frac{q_i}{2}\right), \qquad
-        q_i = \min(|d_i|, \delta), \qquad d_i = x_i - y_i.
+        \ell_i = \tfrac12 q_i^2 + \delta\,(p_i - \delta), \qquad
+        q_i = \min(|d_i|, \delta), \quad p_i = \max(|d_i|, \delta),
 
-    For :math:`|d_i| < \delta` it is :math:`d_i^2 / 2`, otherwise
-    :math:`\delta(|d_i| - \delta/2)`. Written with ``minimum``, autograd gives the right
-    slope (:math:`\pm\delta`) even for an infinite difference, and below :math:`\delta` the
-    gradient keeps full precision however large :math:`\delta` is.
+    with :math:`d_i = x_i - y_i`. For :math:`|d_i| < \delta` it is :math:`d_i^2 / 2`,
+    otherwise :math:`\delta(|d_i| - \delta/2)`. Each term changes with :math:`|d_i|` on one
+    side of :math:`\delta` only, which keeps its derivative exact under every autodiff:
+
+    - below :math:`\delta` it is :math:`q_i \operatorname{sign}(d_i)`, with nothing that
+      cancels, so small residuals keep every float32 digit however large :math:`\delta` is
+      (optax's :math:`\tfrac12 q_i^2 + \delta(|d_i| - q_i)` computes
+      :math:`\delta + (q_i - \delta)` there);
+    - every factor that multiplies a derivative is finite (:math:`q_i \le \delta`), so an
+      infinite difference gets the slope :math:`\pm\delta` in reverse and forward mode, in
+      PyTorch and JAX (:math:`q_i(|d_i| - q_i/2)` multiplies the zero derivative of
+      :math:`q_i` by :math:`|d_i| = \infty`: NaN);
+    - at :math:`|d_i| = \delta` PyTorch and JAX give half the derivative to each argument of
+      ``minimum`` and ``maximum``, and the two halves add up to :math:`\pm\delta`.
 
     Parameters
     ----------
@@ -408,8 +458,8 @@ def l1_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
 
     The loss grows linearly with the error, and its derivative
     :math:`\operatorname{sign}(x_i - y_i)` has the same size for every error (0 at a
-    perfect prediction, the sub-gradient autograd picks). The constant minimising the
-    summed L1 loss over a data set is a median.
+    perfect prediction: the sub-gradient PyTorch's and JAX's autodiff give here). The
+    constant minimising the summed L1 loss over a data set is a median.
 
     Parameters
     ----------
@@ -564,7 +614,7 @@ def rmse(input: ArrayLike, target: ArrayLike) -> Array:
 
 @fill_doc
 def smooth_l1_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float | Array = 1.0
 ) -> Array:
     r"""Smooth L1 loss: quadratic for differences below ``beta``, linear with slope 1 above.
 
@@ -651,7 +701,7 @@ def smooth_l1_loss(
 
 @fill_doc
 def huber_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float | Array = 1.0
 ) -> Array:
     r"""Huber loss: quadratic for differences below ``delta``, linear with slope ``delta`` above.
 
@@ -731,7 +781,7 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -
 
         \frac{\partial \ell_i}{\partial x_i} = \operatorname{sign}(x_i - y_i)
 
-    with the sub-gradient 0 at :math:`x_i = y_i`, the one autograd uses.
+    with the sub-gradient 0 at :math:`x_i = y_i`, the one PyTorch's and JAX's autodiff give.
 
     Parameters
     ----------
@@ -794,7 +844,7 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
 
 @fill_doc
 def smooth_l1_loss_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float | Array = 1.0
 ) -> Array:
     r"""Derivative of :func:`smooth_l1_loss` with respect to ``input``.
 
@@ -830,8 +880,8 @@ def smooth_l1_loss_grad(
     xp, input, target = check_input_target(input, target)
 
     def slope(d: Any) -> Any:
-        return _if_positive(
-            xp, beta, lambda: _clip(xp, d / _divisor(xp, beta), 1.0), lambda: _sign(xp, d)
+        return _if_zero(
+            xp, beta, lambda: _sign(xp, d), lambda: _clip(xp, d / _divisor(xp, beta), 1.0)
         )
 
     return _derivative(xp, slope, input, target, reduction)
@@ -839,7 +889,7 @@ def smooth_l1_loss_grad(
 
 @fill_doc
 def huber_loss_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float | Array = 1.0
 ) -> Array:
     r"""Derivative of :func:`huber_loss` with respect to ``input``.
 
