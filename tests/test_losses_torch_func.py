@@ -59,6 +59,10 @@ def test_per_sample_gradients_with_vmap_of_grad(fn, params):
         torch.testing.assert_close(per_sample[i], row.grad, rtol=1e-6, atol=0)
 
 
+# Dynamo traces through functools caches (array-api-compat's and the companion's dtype checks)
+# and says so; the results are checked below.
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.filterwarnings("ignore:`torch.jit.script:DeprecationWarning")  # inside PyTorch
 def test_compile_fullgraph_with_python_numbers_and_lists():
     """One compiled function per code path, each with a number, a list and integers as one
     argument; the results equal the uncompiled ones. A changing delta (a dynamic float on the

@@ -116,19 +116,19 @@ __all__ = [
 # are Python floats, or 0-d arrays when traced (``jax.jit``, ``jax.grad``, ``jax.vmap``).
 
 
-def _has_minimum(xp: Any) -> bool:
-    """Whether ``xp`` has ``minimum`` and ``maximum`` (array API 2023.12 and later)."""
+def _is_2023_12_or_later(xp: Any) -> bool:
+    """Whether ``xp`` has ``minimum``, ``maximum`` and ``clip`` (array API 2023.12 on)."""
     return bool(getattr(xp, "__array_api_version__", "2023.12") >= "2023.12")
 
 
 def _minimum(xp: Any, a: Any, b: Any) -> Any:
     """``min(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
-    return xp.minimum(a, b) if _has_minimum(xp) else xp.where(b < a, b, a)
+    return xp.minimum(a, b) if _is_2023_12_or_later(xp) else xp.where(b < a, b, a)
 
 
 def _maximum(xp: Any, a: Any, b: Any) -> Any:
     """``max(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
-    return xp.maximum(a, b) if _has_minimum(xp) else xp.where(b > a, b, a)
+    return xp.maximum(a, b) if _is_2023_12_or_later(xp) else xp.where(b > a, b, a)
 
 
 def _abs(xp: Any, diff: Any) -> Any:
@@ -143,10 +143,14 @@ def _abs(xp: Any, diff: Any) -> Any:
 
 
 def _sign(xp: Any, diff: Any) -> Any:
-    """The array API's ``sign`` (NaN for NaN), with ``where``: array-api-compat's ``sign`` on
-    PyTorch assigns through a boolean mask, which ``torch.vmap`` cannot batch."""
-    one = xp.ones_like(diff)
-    return xp.where(diff > 0, one, xp.where(diff < 0, -one, diff))
+    """The array API's ``sign``, NaN for NaN.
+
+    On PyTorch, array-api-compat's ``sign`` gets NaN right by assigning through a boolean
+    mask, which ``torch.vmap`` cannot batch; ``where`` does the same without it.
+    """
+    if array_api_compat.is_torch_namespace(xp):
+        return xp.where(xp.isnan(diff), diff, _torch().sign(diff))
+    return xp.sign(diff)
 
 
 def _parameter(xp: Any, value: Any, like: Any) -> Any:
@@ -165,7 +169,15 @@ def _divisor(xp: Any, beta: Any) -> Any:
 
 
 def _clip(xp: Any, x: Any, bound: Any) -> Any:
-    """``x`` clipped to ``[-bound, bound]``, NaN where ``x`` is NaN (``clip`` is 2023.12)."""
+    """``x`` clipped to ``[-bound, bound]``, NaN where ``x`` is NaN.
+
+    ``clip`` (array API 2023.12; one pass on NumPy) for a number; otherwise, and on
+    array API 2022.12 or a size unknown until computed (array-api-compat's ``clip``
+    broadcasts shapes, which fails there), ``minimum`` and ``maximum``.
+    """
+    known_size = array_api_compat.size(x) is not None
+    if isinstance(bound, float) and known_size and _is_2023_12_or_later(xp):
+        return xp.clip(x, min=-bound, max=bound)
     b = _parameter(xp, bound, x)
     return _minimum(xp, _maximum(xp, x, -b), b)
 
@@ -277,6 +289,12 @@ def _torch_functional() -> Any:
     import torch.nn.functional
 
     return torch.nn.functional
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
 
 
 # ---------------------------------------------------------------------------------------
