@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -21,4 +21,4 @@ def as_seeds(seeds: Any) -> np.ndarray:
     seeds = np.asarray(seeds)
     if seeds.size == 0 or seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
         raise ValueError(f"seeds must be a positive int or a 1-D array of ints, got {seeds!r}")
-    return seeds
+    return cast(np.ndarray, seeds)

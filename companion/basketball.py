@@ -16,18 +16,22 @@ executes exactly the form they intend: every throw adds Gaussian noise to the in
 and speed. A throw is *made* when the ball comes down within the rim's radius of the centre,
 :math:`\lVert m \rVert \le r` (a simplification: no ball size, no bounces off the rim).
 
-Four coaches watch every throw, and each says only one kind of thing:
+Five coaches watch every throw, and each says only one kind of thing:
 
 ``"hit_or_miss"``
     1 if the ball went in, else 0.
 ``"left_or_right"``
     -1 for too far left, +1 for too far right, 0 when it went in (nothing about depth).
+``"sign_of_miss"``
+    The signs of both coordinates of the miss, :math:`(\operatorname{sign} x,
+    \operatorname{sign} y)`: which way on each axis, never how far. This is the gradient of the
+    L1 loss :math:`|x| + |y|` of the miss.
 ``"miss_vector"``
     The miss :math:`m = (x, y)` in metres.
 ``"form_coaching"``
     The miss plus how much to change each part of the form: the miss mapped back through the
     shot model, :math:`\Delta = -J^{-1} m` with :math:`J` the Jacobian of :math:`m` at the form
-    the coach saw (one Newton step).
+    the coach saw (one Newton step on :math:`m = 0`).
 
 Each coach is paired with a learning rule that uses nothing but what that coach says; see
 :func:`simulate`. Everything is vectorised over seeds, so 30 practice sessions of 400 throws take
@@ -37,16 +41,17 @@ a few milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from companion._checks import as_seeds, check_count
 
 GRAVITY = 9.81
-"""Gravitational acceleration :math:`g` in m/s^2."""
+"""Gravitational acceleration :math:`g` in metres per second squared."""
 
-COACHES = ("hit_or_miss", "left_or_right", "miss_vector", "form_coaching")
-"""The four coaches, from the poorest feedback to the richest."""
+COACHES = ("hit_or_miss", "left_or_right", "sign_of_miss", "miss_vector", "form_coaching")
+"""The five coaches, from the poorest feedback to the richest."""
 
 
 def _split_form(form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +110,9 @@ class Court:
     def jacobian(self, form: np.ndarray) -> np.ndarray:
         r"""The derivative of :meth:`miss` in (direction, speed), shape ``(..., 2, 2)``.
 
+        Row :math:`i`, column :math:`j` holds :math:`\partial m_i / \partial \theta_j`, with
+        :math:`\theta = (\phi, v)`:
+
         .. math::
             J = \begin{pmatrix} R\cos\phi & (2v/g)\sin\phi \\
                                 -R\sin\phi & (2v/g)\cos\phi \end{pmatrix}
@@ -143,7 +151,8 @@ class Practice:
     @property
     def miss_distance(self) -> np.ndarray:
         """Distance of every landing point from the hoop centre, shape ``(seeds, throws)``."""
-        return np.linalg.norm(self.misses, axis=-1)
+        distance: np.ndarray = np.linalg.norm(self.misses, axis=-1)
+        return distance
 
 
 def _draws(court: Court, seeds: np.ndarray, throws: int) -> tuple[np.ndarray, ...]:
@@ -161,58 +170,97 @@ def _draws(court: Court, seeds: np.ndarray, throws: int) -> tuple[np.ndarray, ..
     return np.array(starts), np.array(noise) * scale, np.array(explore)
 
 
+class _Learner(Protocol):
+    """A learning rule: the form it intends to throw next, and how it reacts to the coach."""
+
+    @property
+    def form(self) -> np.ndarray: ...
+
+    def learn(self, t: int, said: np.ndarray) -> None: ...
+
+
 class _HitOrMiss:
     """Keep what went in, otherwise try a random variation of the last form that went in."""
 
     def __init__(self, start: np.ndarray, explore: np.ndarray, step: np.ndarray) -> None:
-        self.anchor, self.form, self.explore, self.step = start.copy(), start.copy(), explore, step
-
-    def learn(self, t: int, made: np.ndarray) -> None:
-        made = np.asarray(made) != 0
-        self.anchor = np.where(made[:, None], self.form, self.anchor)
-        tried = self.anchor + self.step * self.explore[:, t]
-        self.form = np.where(made[:, None], self.form, tried)
-
-
-class _LeftOrRight:
-    """Step the direction against the coach's sign, halving the step whenever the sign flips;
-    the speed only learns from 'made it' (0) versus not, like :class:`_HitOrMiss`."""
-
-    def __init__(self, start: np.ndarray, explore: np.ndarray, speed_step: float) -> None:
-        self.speed = _HitOrMiss(start[:, 1:], explore[:, :, 1:], np.array([speed_step]))
-        self.direction, self.step = start[:, 0].copy(), np.full(len(start), SIGN_STEP)
-        self.last_sign = np.zeros(len(start))
+        self.anchor, self._form, self.explore, self.step = start.copy(), start.copy(), explore, step
 
     @property
     def form(self) -> np.ndarray:
-        return np.stack([self.direction, self.speed.form[:, 0]], axis=-1)
+        return self._form
 
-    def learn(self, t: int, sign: np.ndarray) -> None:
-        flipped = sign * self.last_sign < 0
+    def learn(self, t: int, said: np.ndarray) -> None:
+        made = np.asarray(said) != 0
+        self.anchor = np.where(made[:, None], self._form, self.anchor)
+        tried = self.anchor + self.step * self.explore[:, t]
+        self._form = np.where(made[:, None], self._form, tried)
+
+
+class _SignSteps:
+    """Step each part of the form against the coach's sign on its axis, halving an axis's step
+    whenever its sign flips (a zero sign leaves the axis alone)."""
+
+    def __init__(self, start: np.ndarray, first_step: np.ndarray) -> None:
+        self._form = start.copy()
+        self.step = np.broadcast_to(first_step, start.shape).copy()
+        self.last_sign = np.zeros_like(start)
+
+    @property
+    def form(self) -> np.ndarray:
+        return self._form
+
+    def learn(self, t: int, said: np.ndarray) -> None:
+        flipped = said * self.last_sign < 0
         self.step = np.where(flipped, self.step / 2, self.step)
-        self.direction = self.direction - self.step * sign
-        self.last_sign = np.where(sign != 0, sign, self.last_sign)
-        self.speed.learn(t, sign == 0)
+        self._form = self._form - self.step * said
+        self.last_sign = np.where(said != 0, said, self.last_sign)
+
+
+class _LeftOrRight:
+    """The direction by :class:`_SignSteps` on the coach's -1/0/+1; the speed only learns from
+    'made it' (0) versus not, like :class:`_HitOrMiss`."""
+
+    def __init__(
+        self, start: np.ndarray, explore: np.ndarray, sign_step: float, speed_step: float
+    ) -> None:
+        self.direction = _SignSteps(start[:, :1], np.array([sign_step]))
+        self.speed = _HitOrMiss(start[:, 1:], explore[:, :, 1:], np.array([speed_step]))
+
+    @property
+    def form(self) -> np.ndarray:
+        return np.concatenate([self.direction.form, self.speed.form], axis=-1)
+
+    def learn(self, t: int, said: np.ndarray) -> None:
+        self.direction.learn(t, said[:, None])
+        self.speed.learn(t, said == 0)
 
 
 class _Proportional:
     """Correct each part of the form by a fixed gain times the miss on its axis."""
 
     def __init__(self, start: np.ndarray, gain: np.ndarray) -> None:
-        self.form, self.gain = start.copy(), gain
+        self._form, self.gain = start.copy(), gain
 
-    def learn(self, t: int, miss: np.ndarray) -> None:
-        self.form = self.form - self.gain * miss
+    @property
+    def form(self) -> np.ndarray:
+        return self._form
+
+    def learn(self, t: int, said: np.ndarray) -> None:
+        self._form = self._form - self.gain * said
 
 
 class _FollowCoach:
-    """Apply the coach's change of form as told."""
+    """Apply a fixed share of the coach's change of form (all of it by default)."""
 
-    def __init__(self, start: np.ndarray) -> None:
-        self.form = start.copy()
+    def __init__(self, start: np.ndarray, share: float) -> None:
+        self._form, self.share = start.copy(), share
 
-    def learn(self, t: int, change: np.ndarray) -> None:
-        self.form = self.form + change
+    @property
+    def form(self) -> np.ndarray:
+        return self._form
+
+    def learn(self, t: int, said: np.ndarray) -> None:
+        self._form = self._form + self.share * said[:, 1]
 
 
 def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
@@ -231,17 +279,22 @@ def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
         ``"hit_or_miss"``: 1.0 or 0.0, shape ``(...)``. ``"left_or_right"``: -1.0, 0.0 or 1.0,
-        shape ``(...)``. ``"miss_vector"``: the miss, shape ``(..., 2)``. ``"form_coaching"``: the
-        miss and the change of form :math:`-J^{-1} m`, stacked, shape ``(..., 2, 2)``.
+        shape ``(...)``. ``"sign_of_miss"``: -1.0, 0.0 or 1.0 per axis, shape ``(..., 2)``.
+        ``"miss_vector"``: the miss, shape ``(..., 2)``. ``"form_coaching"``: the miss and the
+        change of form :math:`-J^{-1} m`, stacked, shape ``(..., 2, 2)``.
     """
     if coach not in COACHES:
         raise ValueError(f"coach must be one of {COACHES}, got {coach!r}")
     miss = court.miss(executed)
-    made = np.linalg.norm(miss, axis=-1) <= court.rim_radius
+    made: np.ndarray = np.linalg.norm(miss, axis=-1) <= court.rim_radius
     if coach == "hit_or_miss":
         return made.astype(np.float64)
     if coach == "left_or_right":
-        return np.where(made, 0.0, np.sign(miss[..., 0]))
+        side: np.ndarray = np.where(made, 0.0, np.sign(miss[..., 0]))
+        return side
+    if coach == "sign_of_miss":
+        signs: np.ndarray = np.sign(miss)
+        return signs
     if coach == "miss_vector":
         return miss
     change = -np.linalg.solve(court.jacobian(executed), miss[..., None])[..., 0]
@@ -251,35 +304,46 @@ def coach_says(coach: str, court: Court, executed: np.ndarray) -> np.ndarray:
 EXPLORE_STEP = np.array([0.06, 0.25])
 """Size of the hit-or-miss learners' random variations, in radians and m/s (times N(0, 1))."""
 
-SIGN_STEP = 0.04
-"""First direction step (radians) of the left-or-right learner."""
+SIGN_STEP = np.array([0.04, 0.1])
+"""First steps of the sign learners, in radians (direction) and m/s (speed)."""
 
 GAIN = np.array([0.1, 0.3])
 """The miss-vector learner's gains, in radians per metre sideways and m/s per metre long."""
 
 
 def simulate(
-    coach: str, seeds: int | np.ndarray = 30, throws: int = 400, court: Court | None = None
+    coach: str,
+    seeds: int | np.ndarray = 30,
+    throws: int = 400,
+    court: Court | None = None,
+    *,
+    step_scale: float = 1.0,
 ) -> Practice:
     r"""Practice sessions, one per seed, in which the shooter learns only from ``coach``.
 
     Every session starts from a seeded form that misses by roughly half a metre to a metre, and adds
     seeded execution noise (:class:`Court`) to every throw. A given seed gives every coach the
-    same start and the same noise. The learning rules, each using only its coach's words:
+    same start and the same noise. The learning rules, each using only its coach's words, with
+    every step size multiplied by ``step_scale``:
 
     ``"hit_or_miss"`` (hill climbing on hits)
         After a make, throw the same form again. After a miss, try the last form that went in
         (the start before any make) plus a random variation of size :data:`EXPLORE_STEP`.
-    ``"left_or_right"`` (sign steps)
+    ``"left_or_right"`` (sign steps on one axis)
         Direction: :math:`\phi \leftarrow \phi - \delta\,s` with :math:`s` the coach's -1/0/+1;
-        :math:`\delta` starts at :data:`SIGN_STEP` and halves whenever :math:`s` flips. Speed: the
+        :math:`\delta` starts at ``SIGN_STEP[0]`` and halves whenever :math:`s` flips. Speed: the
         coach says nothing about depth, only 'made it' (0) or not, so the speed is found by the
         hit-or-miss rule.
+    ``"sign_of_miss"`` (sign steps on both axes)
+        The same sign rule on each axis, :math:`\theta_j \leftarrow \theta_j - \delta_j\,
+        \operatorname{sign} m_j`, with first steps :data:`SIGN_STEP`, each halving whenever its
+        sign flips.
     ``"miss_vector"`` (proportional correction)
         :math:`(\phi, v) \leftarrow (\phi, v) - k \odot (x, y)` with the fixed gains
         :math:`k` = :data:`GAIN`, a cautious rule of thumb (about 40% of the exact correction).
     ``"form_coaching"`` (follow the coach)
-        :math:`(\phi, v) \leftarrow (\phi, v) + \Delta`, the Newton step the coach computed.
+        :math:`(\phi, v) \leftarrow (\phi, v) + \Delta`, the Newton step the coach computed
+        (times ``step_scale``).
 
     Parameters
     ----------
@@ -291,6 +355,9 @@ def simulate(
         Throws per session.
     court : Court, optional
         Geometry and execution noise; default ``Court()``.
+    step_scale : float
+        Multiplies the rule's step sizes (> 0): 0.4 makes the form-coached shooter apply 40% of
+        each correction, 2.0 doubles the miss-vector gains.
 
     Returns
     -------
@@ -305,25 +372,32 @@ def simulate(
     if coach not in COACHES:
         raise ValueError(f"coach must be one of {COACHES}, got {coach!r}")
     check_count("throws", throws, 1)
+    if not (np.isfinite(step_scale) and step_scale > 0):
+        raise ValueError(f"step_scale must be a finite number > 0, got {step_scale!r}")
     seeds = as_seeds(seeds)
     court = Court() if court is None else court
     start, noise, explore = _draws(court, seeds, throws)
-    learner = {
-        "hit_or_miss": lambda: _HitOrMiss(start, explore, EXPLORE_STEP),
-        "left_or_right": lambda: _LeftOrRight(start, explore, EXPLORE_STEP[1]),
-        "miss_vector": lambda: _Proportional(start, GAIN),
-        "form_coaching": lambda: _FollowCoach(start),
-    }[coach]()
+    explore_step, sign_step = step_scale * EXPLORE_STEP, step_scale * SIGN_STEP
+    learner: _Learner
+    if coach == "hit_or_miss":
+        learner = _HitOrMiss(start, explore, explore_step)
+    elif coach == "left_or_right":
+        learner = _LeftOrRight(start, explore, sign_step[0], explore_step[1])
+    elif coach == "sign_of_miss":
+        learner = _SignSteps(start, sign_step)
+    elif coach == "miss_vector":
+        learner = _Proportional(start, step_scale * GAIN)
+    else:
+        learner = _FollowCoach(start, step_scale)
     forms, misses = [], []
     for t in range(throws):
         executed = learner.form + noise[:, t]
         forms.append(learner.form)
         misses.append(court.miss(executed))
-        said = coach_says(coach, court, executed)
-        learner.learn(t, said[:, 1] if coach == "form_coaching" else said)
-    misses = np.stack(misses, axis=1)
-    hits = np.linalg.norm(misses, axis=-1) <= court.rim_radius
-    return Practice(coach, np.stack(forms, axis=1), misses, hits)
+        learner.learn(t, coach_says(coach, court, executed))
+    landed = np.stack(misses, axis=1)
+    hits = np.linalg.norm(landed, axis=-1) <= court.rim_radius
+    return Practice(coach, np.stack(forms, axis=1), landed, hits)
 
 
 def throws_to_steady(hits: np.ndarray, window: int = 20, rate: float = 0.8) -> np.ndarray:
@@ -362,4 +436,74 @@ def throws_to_steady(hits: np.ndarray, window: int = 20, rate: float = 0.8) -> n
         raise ValueError(f"rate must be in (0, 1], got {rate!r}")
     counts = np.lib.stride_tricks.sliding_window_view(hits.astype(int), window, axis=1).sum(-1)
     steady = (counts >= np.ceil(rate * window - 1e-9)) & (hits[:, : counts.shape[1]] != 0)
-    return np.where(steady.any(axis=1), steady.argmax(axis=1), hits.shape[1])
+    spent: np.ndarray = np.where(steady.any(axis=1), steady.argmax(axis=1), hits.shape[1])
+    return spent
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """How a coach's practice sessions went, summarised over the sessions (seeds).
+
+    Attributes
+    ----------
+    before_steady : numpy.ndarray
+        The quartiles (25th, 50th and 75th percentiles) of the throws taken before the first
+        steady spell (:func:`throws_to_steady`); the middle one is the median, and the first
+        and last bound the interquartile range (IQR), which holds the middle half of the
+        sessions.
+    never_steady : int
+        Sessions with no steady spell within their throws.
+    early, late : float
+        Share of makes among the first ``early_throws`` and the last ``late_throws`` throws,
+        averaged over the sessions.
+    early_se, late_se : float
+        Standard errors of ``early`` and ``late``: the standard deviation of the per-session
+        shares divided by the square root of the number of sessions.
+    """
+
+    before_steady: np.ndarray
+    never_steady: int
+    early: float
+    early_se: float
+    late: float
+    late_se: float
+
+
+def summarize(
+    practice: Practice,
+    *,
+    early_throws: int = 20,
+    late_throws: int = 100,
+    window: int = 20,
+    rate: float = 0.8,
+) -> SessionSummary:
+    """Summarise the sessions of ``practice``: when they became steady, and their hit rates.
+
+    ``window`` and ``rate`` define a steady spell as in :func:`throws_to_steady`.
+
+    Examples
+    --------
+    >>> summary = summarize(simulate("form_coaching", seeds=50))
+    >>> summary.before_steady.tolist(), summary.never_steady
+    ([1.0, 1.0, 1.0], 0)
+    """
+    throws = practice.hits.shape[1]
+    sessions = practice.hits.shape[0]
+    for name, value in (("early_throws", early_throws), ("late_throws", late_throws)):
+        check_count(name, value, 1)
+        if value > throws:
+            raise ValueError(f"{name} must be <= the number of throws {throws}, got {value}")
+    if sessions < 2:
+        raise ValueError(f"a summary needs at least 2 sessions, got {sessions}")
+    spent = throws_to_steady(practice.hits, window=window, rate=rate)
+    early = practice.hits[:, :early_throws].mean(axis=1)
+    late = practice.hits[:, -late_throws:].mean(axis=1)
+    root = np.sqrt(sessions)
+    return SessionSummary(
+        before_steady=np.percentile(spent, [25, 50, 75]),
+        never_steady=int(np.sum(spent >= throws)),
+        early=float(early.mean()),
+        early_se=float(early.std(ddof=1) / root),
+        late=float(late.mean()),
+        late_se=float(late.std(ddof=1) / root),
+    )

@@ -148,3 +148,39 @@ def make_two_class_data(
     y = np.repeat([0.0, 1.0], [n // 2, n - n // 2])
     x = rng.normal((y - 0.5) * separation, 1.0)
     return x, y
+
+
+def make_gaussian_classes(
+    n: int = 1000, features: int = 2, *, separation: float = 2.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""A two-class problem with ``features`` features, every one of which carries signal.
+
+    Half the points per class. Class :math:`k \in \{0, 1\}` is drawn from
+    :math:`\mathcal N\big((k - \tfrac12)\,s\,u,\; I_d\big)` with :math:`s` the ``separation`` and
+    :math:`u = (1, \dots, 1)/\sqrt d`: the class means are :math:`s` apart along the diagonal.
+    The best possible rule thresholds :math:`u^\top x` at 0 and is right with probability
+    :math:`\Phi(s/2)` (0.841 for :math:`s = 2`) whatever :math:`d`, so the problem is equally
+    hard in every dimension, but a linear classifier has :math:`d + 1` weights to find.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        Features, ``float64``, shape ``(n, features)``.
+    y : numpy.ndarray
+        Labels 0.0 or 1.0, ``float64``, shape ``(n,)``.
+
+    Examples
+    --------
+    >>> x, y = make_gaussian_classes(6, features=3, seed=0)
+    >>> x.shape, y.tolist()
+    ((6, 3), [0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    """
+    check_count("n", n, minimum=2)
+    check_count("features", features, minimum=1)
+    if not separation >= 0:
+        raise ValueError(f"separation must be >= 0, got {separation!r}")
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0.0, 1.0], [n // 2, n - n // 2])
+    direction = np.full(features, 1.0 / np.sqrt(features))
+    x = rng.standard_normal((n, features)) + np.outer((y - 0.5) * separation, direction)
+    return x, y

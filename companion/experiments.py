@@ -1,9 +1,12 @@
 r"""Experiments behind chapters 5 and 6: robust line fits, choosing beta, the noise x loss grid.
 
-Every experiment fits the line :math:`\\hat y = a x + b` by full-batch gradient descent
-(:func:`companion.fitting.fit_line`) to seeded data from :func:`companion.data.make_line_data`,
-many seeds at once, and scores each fit by :func:`line_error`, its distance from the true line.
-Plotting functions need matplotlib; :func:`robust_fit_widget` needs ipywidgets.
+Every experiment fits the line :math:`\hat y = a x + b` to seeded data from
+:func:`companion.data.make_line_data`, many seeds at once, and scores each fit by
+:func:`line_error`, its distance from the true line. Chapter 5's fits run gradient descent
+(:func:`companion.fitting.fit_line`). Chapter 6 compares what the losses *estimate*, so it
+computes each loss's minimiser exactly (:func:`minimise_line`): least absolute deviations by
+:func:`lad_line`, Smooth L1 and Huber by :func:`huber_line`. Plotting functions need matplotlib;
+:func:`robust_fit_widget` needs ipywidgets.
 """
 
 from __future__ import annotations
@@ -11,11 +14,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from companion import huber_loss_grad, l1_loss_grad, mse_loss_grad, smooth_l1_loss_grad
+from companion import (
+    huber_loss_grad,
+    l1_loss,
+    l1_loss_grad,
+    mse_loss,
+    mse_loss_grad,
+    smooth_l1_loss_grad,
+)
+from companion._extras import missing_extra
 from companion.data import make_line_data
 from companion.fitting import LineFit, LossGrad, fit_line
 
@@ -23,7 +34,8 @@ from companion.fitting import LineFit, LossGrad, fit_line
 TRUE_SLOPE = 2.0
 #: Intercept of the true line in every experiment.
 TRUE_INTERCEPT = 1.0
-#: Scale of the noise (the standard deviation for Gaussian noise).
+#: Scale of the noise. It is the standard deviation of Gaussian noise, the scale ``b`` of
+#: Laplace noise (standard deviation :math:`\sqrt2\,b`), the factor in front of Student's t.
 NOISE_SCALE = 0.5
 #: How far up the outliers are moved.
 OUTLIER_SHIFT = 20.0
@@ -32,19 +44,23 @@ OUTLIER_SHIFT = 20.0
 NOISE_SETTINGS: dict[str, dict[str, Any]] = {
     "Gaussian": {"noise": "gaussian"},
     "Laplace": {"noise": "laplace"},
-    "Student-t (2 dof)": {"noise": "student_t"},
-    "Gaussian + 10% outliers": {"noise": "gaussian", "outlier_fraction": 0.1},
+    "Student t, 2 dof": {"noise": "student_t"},
+    "10% outliers": {"noise": "gaussian", "outlier_fraction": 0.1},
 }
 
 # A loss for the fits: (derivative from companion, its keyword arguments).
 LossSpec = tuple[LossGrad, dict[str, Any]]
 
 #: The losses of chapter 6's grid.
+#:
+#: :meta hide-value:
 GRID_LOSSES: dict[str, LossSpec] = {
     "L1": (l1_loss_grad, {}),
     "MSE": (mse_loss_grad, {}),
-    "Smooth L1 (beta=1)": (smooth_l1_loss_grad, {"beta": 1.0}),
+    "Smooth L1": (smooth_l1_loss_grad, {"beta": 1.0}),
 }
+
+_TINY_RESIDUAL = 1e-300  # stands in for a zero residual in loss'(r) / r
 
 
 def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: float) -> np.ndarray:
@@ -65,7 +81,8 @@ def line_error(slope: Any, intercept: Any, true_slope: float, true_intercept: fl
     """
     da = np.asarray(slope, dtype=np.float64) - true_slope
     db = np.asarray(intercept, dtype=np.float64) - true_intercept
-    return np.hypot(np.sqrt(4.0 / 3.0) * da, db)  # hypot: no overflow before the inputs do
+    # hypot: no overflow before the inputs do
+    return cast(np.ndarray, np.hypot(np.sqrt(4.0 / 3.0) * da, db))
 
 
 def seeded_line_data(
@@ -81,6 +98,316 @@ def seeded_line_data(
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
+def _line_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` as float64 arrays of one shape whose rows have two distinct inputs."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim == 0:
+        raise ValueError(f"x and y must have the same shape (..., N), got {x.shape} and {y.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("x and y must be finite")
+    if x.shape[-1] < 2 or not (np.ptp(x, axis=-1) > 0).all():
+        raise ValueError("every data set needs at least two distinct inputs x to fit a line")
+    return x, y
+
+
+def _weighted_least_squares(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept minimising :math:`\\sum_i w_i (a x_i + b - y_i)^2` for each row."""
+    total = w.sum(axis=-1, keepdims=True)
+    x_bar = (w * x).sum(axis=-1, keepdims=True) / total
+    y_bar = (w * y).sum(axis=-1, keepdims=True) / total
+    dx = x - x_bar
+    slope = (w * dx * (y - y_bar)).sum(axis=-1) / (w * dx * dx).sum(axis=-1)
+    return slope, y_bar[..., 0] - slope * x_bar[..., 0]
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the lowest weighted median of ``values`` and its index."""
+    order = np.argsort(values, axis=-1)
+    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=-1), axis=-1)
+    position = (cumulative < 0.5 * cumulative[..., -1:]).sum(axis=-1, keepdims=True)
+    index = np.take_along_axis(order, position, axis=-1)
+    return np.take_along_axis(values, index, axis=-1)[..., 0], index[..., 0]
+
+
+def lad_line(x: Any, y: Any, *, max_iter: int = 100) -> LineFit:
+    r"""The least-absolute-deviations line: the exact minimiser of the mean L1 loss.
+
+    Wesolowsky's direct descent (1981). The best line through a data point
+    :math:`(x_k, y_k)` has the slope that minimises
+    :math:`\sum_j |x_j - x_k|\,\big|\tfrac{y_j - y_k}{x_j - x_k} - a\big|`, a weighted median
+    of the slopes to the other points, and it passes through a second point :math:`j`. The
+    next step pivots on :math:`j`; the loss never rises, and when the pivot returns to the
+    previous one the line is optimal along every line through either of its two points, hence
+    (the loss being convex and linear between those lines) optimal. Starts from the point with
+    the smallest least-squares residual; every batch row is fitted at once.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (..., N)
+        Inputs and targets; leading axes are a batch of independent fits.
+    max_iter : int
+        Most pivot steps; a few are typical.
+
+    Returns
+    -------
+    LineFit
+        The lines visited, the first being least squares; ``slope`` and ``intercept`` are the
+        minimiser (where the minimisers form a segment, one end of it).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``y`` differ in shape, are not finite, or a row has fewer than two
+        distinct inputs.
+    RuntimeError
+        If the pivots have not settled after ``max_iter`` steps.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    >>> fit = lad_line(x, np.array([1.0, 3.0, 5.0, 7.0, 30.0]))  # 2x + 1, one outlier
+    >>> round(float(fit.slope), 9), round(float(fit.intercept), 9)
+    (2.0, 1.0)
+    """
+    x, y = _line_data(x, y)
+    batch, n = x.shape[:-1], x.shape[-1]
+    x, y = x.reshape(-1, n), y.reshape(-1, n)
+    slope, intercept = _weighted_least_squares(x, y, np.ones_like(y))
+    slopes, intercepts = [slope.copy()], [intercept.copy()]
+    pivot = np.abs(slope[:, None] * x + intercept[:, None] - y).argmin(axis=-1)
+    previous = np.full_like(pivot, -1)
+    active = np.arange(len(slope))  # rows whose pivot still moves
+    for _ in range(max_iter):
+        xa, ya = x[active], y[active]
+        x_k = np.take_along_axis(xa, pivot[:, None], axis=-1)
+        y_k = np.take_along_axis(ya, pivot[:, None], axis=-1)
+        dx = xa - x_k
+        weight = np.abs(dx)
+        ratio = np.divide(ya - y_k, dx, out=np.zeros_like(dx), where=weight > 0)
+        slope[active], through = _weighted_median(ratio, weight)
+        intercept[active] = y_k[:, 0] - slope[active] * x_k[:, 0]
+        slopes.append(slope.copy())
+        intercepts.append(intercept.copy())
+        moving = through != previous  # back at the previous pivot: the same line again
+        active, previous, pivot = active[moving], pivot[moving], through[moving]
+        if active.size == 0:
+            shape = (len(slopes), *batch)
+            return LineFit(np.stack(slopes).reshape(shape), np.stack(intercepts).reshape(shape))
+    raise RuntimeError(f"lad_line did not settle within max_iter={max_iter} pivot steps")
+
+
+def irls_line(
+    x: Any,
+    y: Any,
+    loss_grad: LossGrad,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 10_000,
+    **loss_kwargs: Any,
+) -> LineFit:
+    r"""Minimise the mean loss of a line by iteratively reweighted least squares.
+
+    Each step solves a weighted least-squares problem with the weights of the current
+    residuals :math:`r_i = a x_i + b - y_i`,
+
+    .. math:: w_i = \frac{\ell'(r_i)}{r_i},
+
+    taken from the companion derivative ``loss_grad``: 2 for MSE, :math:`\min(1/\beta,
+    1/|r_i|)` for Smooth L1, :math:`\min(1, \delta/|r_i|)` for Huber. When
+    :math:`\ell'(r)/r` does not grow with :math:`|r|` (true for these three), the weighted
+    squares lie above the loss and touch it at the current line, so every step lowers the
+    loss (a majorise-minimise step) and the iterates converge to the minimiser (Holland and
+    Welsch, 1977). L1's weights :math:`1/|r_i|` are unbounded: use :func:`lad_line`.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (..., N)
+        Inputs and targets; leading axes are a batch of independent fits.
+    loss_grad : callable
+        A companion derivative such as
+        :func:`~companion.losses.regression.smooth_l1_loss_grad`, called
+        with ``reduction="none"`` and ``**loss_kwargs``.
+    tol : float
+        Stop once no slope or intercept moves by more than ``tol * (1 + |a| + |b|)``.
+    max_iter : int
+        Most steps.
+
+    Returns
+    -------
+    LineFit
+        The path of the iterates, starting at least squares.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``y`` differ in shape, are not finite, or a row has fewer than two
+        distinct inputs.
+    RuntimeError
+        If the iterates have not settled after ``max_iter`` steps.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    >>> fit = irls_line(x, np.array([1.0, 3.0, 5.0, 7.0, 30.0]), huber_loss_grad, delta=1.0)
+    >>> round(float(fit.slope), 3), round(float(fit.intercept), 3)
+    (2.5, 0.5)
+    """
+    x, y = _line_data(x, y)
+    slope, intercept = _weighted_least_squares(x, y, np.ones_like(y))
+    slopes, intercepts = [slope], [intercept]
+    for _ in range(max_iter):
+        residual = slope[..., None] * x + intercept[..., None] - y
+        residual = np.where(residual == 0.0, _TINY_RESIDUAL, residual)
+        psi = np.asarray(
+            loss_grad(residual, np.zeros_like(residual), reduction="none", **loss_kwargs)
+        )
+        new_slope, new_intercept = _weighted_least_squares(x, y, psi / residual)
+        step = np.maximum(np.abs(new_slope - slope), np.abs(new_intercept - intercept))
+        slope, intercept = new_slope, new_intercept
+        slopes.append(slope)
+        intercepts.append(intercept)
+        if (step <= tol * (1.0 + np.abs(slope) + np.abs(intercept))).all():
+            return LineFit(np.stack(slopes), np.stack(intercepts))
+    raise RuntimeError(f"irls_line did not converge within max_iter={max_iter} steps")
+
+
+def _huber_total(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, delta: float) -> Any:
+    r"""Summed Huber loss of the lines ``(a, b)`` on rows of ``(rows, N)`` data.
+
+    The formula of :func:`~companion.losses.regression.huber_loss`, :math:`q(|r| - q/2)` with
+    :math:`q = \min(|r|, \delta)`, written with ``clip``, which NumPy runs several times
+    faster than ``minimum`` on large arrays (the tests check that the two agree).
+    """
+    size = np.abs(a[:, None] * x + b[:, None] - y)
+    inner = np.clip(size, 0.0, delta)
+    return (inner * (size - 0.5 * inner)).sum(axis=-1)
+
+
+def _huber_step(
+    x: np.ndarray,
+    y: np.ndarray,
+    slope: np.ndarray,
+    intercept: np.ndarray,
+    loss: np.ndarray,
+    delta: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step of :func:`huber_line` on rows of ``(rows, N)`` data: the new lines and loss.
+
+    The Newton step where it is defined and does not raise the loss, else the IRLS step.
+    """
+    residual = slope[:, None] * x + intercept[:, None] - y
+    psi = np.clip(residual, -delta, delta)  # Huber's derivative
+    inside = (psi == residual).astype(np.float64)
+    # Newton: sum_inside (a x + b - y) (x, 1) + sum_outside psi (x, 1) = 0.
+    target = inside * y - (1.0 - inside) * psi
+    s0, s1, s2 = inside.sum(-1), (inside * x).sum(-1), (inside * x * x).sum(-1)
+    t0, t1 = target.sum(-1), (target * x).sum(-1)
+    det = s0 * s2 - s1 * s1
+    solvable = det > 1e-9 * np.maximum(s0 * s2, np.finfo(np.float64).tiny)
+    safe = np.where(solvable, det, 1.0)
+    a = np.where(solvable, (s0 * t1 - s1 * t0) / safe, slope)
+    b = np.where(solvable, (s2 * t0 - s1 * t1) / safe, intercept)
+    new_loss = _huber_total(x, y, a, b, delta)
+    reject = ~(solvable & (new_loss <= loss))
+    if reject.any():  # IRLS step: weights min(1, delta / |r|); it never raises the loss
+        size = np.clip(np.abs(residual[reject]), _TINY_RESIDUAL, None)
+        weight = np.clip(delta / size, None, 1.0)
+        a[reject], b[reject] = _weighted_least_squares(x[reject], y[reject], weight)
+        new_loss[reject] = _huber_total(x[reject], y[reject], a[reject], b[reject], delta)
+    return a, b, new_loss
+
+
+def huber_line(x: Any, y: Any, delta: float = 1.0, *, max_iter: int = 1000) -> LineFit:
+    r"""The line that minimises the mean Huber loss, and so Smooth L1 with ``beta = delta``.
+
+    The loss is quadratic for residuals :math:`r_i = a x_i + b - y_i` inside
+    :math:`(-\delta, \delta)` and linear outside, so once it is known which points are inside,
+    the minimiser is a least-squares fit to the inside points in which every outside point
+    pulls with the constant force :math:`\delta\,\mathrm{sign}(r_i)` (a Newton step). Each
+    iteration takes the Newton step where it does not raise the loss, and otherwise the
+    reweighted least-squares step of :func:`irls_line`, which always lowers it. Once
+    the inside points no longer change, the Newton step lands on the minimiser, exactly up to
+    rounding; this takes a few steps where :func:`irls_line` may need hundreds.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (..., N)
+        Inputs and targets; leading axes are a batch of independent fits.
+    delta : float
+        Huber's :math:`\delta` (Smooth L1's :math:`eta`), > 0.
+    max_iter : int
+        Most steps.
+
+    Returns
+    -------
+    LineFit
+        The path of the iterates, starting at least squares.
+
+    Raises
+    ------
+    ValueError
+        If ``delta`` is not positive, ``x`` and ``y`` differ in shape, are not finite, or a
+        row has fewer than two distinct inputs.
+    RuntimeError
+        If the iterates have not settled after ``max_iter`` steps.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    >>> fit = huber_line(x, np.array([1.0, 3.0, 5.0, 7.0, 30.0]), delta=1.0)
+    >>> round(float(fit.slope), 9), round(float(fit.intercept), 9)
+    (2.5, 0.5)
+    """
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0, got {delta!r}")
+    x, y = _line_data(x, y)
+    batch, n = x.shape[:-1], x.shape[-1]
+    x, y = x.reshape(-1, n), y.reshape(-1, n)
+    slope, intercept = _weighted_least_squares(x, y, np.ones_like(y))
+    loss = _huber_total(x, y, slope, intercept, delta)
+    slopes, intercepts = [slope.copy()], [intercept.copy()]
+    active = np.arange(len(slope))  # rows still moving; settled rows are left alone
+    for _ in range(max_iter):
+        a, b, loss[active] = _huber_step(
+            x[active], y[active], slope[active], intercept[active], loss[active], delta
+        )
+        step = np.maximum(np.abs(a - slope[active]), np.abs(b - intercept[active]))
+        slope[active], intercept[active] = a, b
+        slopes.append(slope.copy())
+        intercepts.append(intercept.copy())
+        active = active[step > 1e-12 * (1.0 + np.abs(a) + np.abs(b))]
+        if active.size == 0:
+            shape = (len(slopes), *batch)
+            return LineFit(np.stack(slopes).reshape(shape), np.stack(intercepts).reshape(shape))
+    raise RuntimeError(f"huber_line did not converge within max_iter={max_iter} steps")
+
+
+def minimise_line(x: Any, y: Any, loss_grad: LossGrad, **loss_kwargs: Any) -> LineFit:
+    """The line that minimises the mean loss exactly, each loss by the fastest exact method.
+
+    :func:`lad_line` for L1 (and Smooth L1 with ``beta=0``), :func:`huber_line` for Smooth L1
+    and Huber, :func:`irls_line` for any other loss (MSE needs a single step).
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    >>> fit = minimise_line(x, 3 * x - 1, mse_loss_grad)
+    >>> round(float(fit.slope), 9), round(float(fit.intercept), 9)
+    (3.0, -1.0)
+    """
+    if loss_grad is l1_loss_grad:
+        return lad_line(x, y)
+    if loss_grad is smooth_l1_loss_grad:
+        beta = loss_kwargs.get("beta", 1.0)
+        return lad_line(x, y) if beta == 0.0 else huber_line(x, y, delta=beta)
+    if loss_grad is huber_loss_grad:
+        return huber_line(x, y, delta=loss_kwargs.get("delta", 1.0))
+    return irls_line(x, y, loss_grad, **loss_kwargs)
+
+
 def fit_losses(
     x: Any,
     y: Any,
@@ -88,8 +415,9 @@ def fit_losses(
     *,
     lr: float = 0.1,
     steps: int = 1000,
+    exact: bool = False,
 ) -> dict[str, LineFit]:
-    """Fit one line per loss to the same data with :func:`~companion.fitting.fit_line`.
+    """Fit one line per loss to the same data.
 
     Parameters
     ----------
@@ -98,59 +426,155 @@ def fit_losses(
     losses : mapping
         Name -> ``(loss_grad, loss_kwargs)``, such as :data:`GRID_LOSSES`.
     lr, steps : float, int
-        Step size and number of gradient-descent steps, the same for every loss.
+        Step size and number of steps of :func:`~companion.fitting.fit_line`'s gradient
+        descent, the same for every loss.
+    exact : bool
+        Compute each loss's minimiser with :func:`minimise_line` instead (``lr`` and
+        ``steps`` are then unused).
 
     Returns
     -------
     dict
         Name -> :class:`~companion.fitting.LineFit`, in the order of ``losses``.
     """
+    if exact:
+        return {name: minimise_line(x, y, grad, **kw) for name, (grad, kw) in losses.items()}
     return {
         name: fit_line(x, y, grad, lr=lr, steps=steps, **kwargs)
         for name, (grad, kwargs) in losses.items()
     }
 
 
+def standard_error(values: Any, axis: int = -1) -> np.ndarray:
+    r"""Standard error of the mean along ``axis``: :math:`s / \sqrt{S}`, ``s`` with ``ddof=1``.
+
+    Examples
+    --------
+    >>> float(standard_error([1.0, 2.0, 3.0, 4.0]))
+    0.6454972243679028
+    """
+    values = np.asarray(values, dtype=np.float64)
+    count = values.shape[axis]
+    if count < 2:
+        raise ValueError(f"a standard error needs at least two values, got {count}")
+    return np.asarray(np.std(values, axis=axis, ddof=1) / math.sqrt(count))
+
+
+def mean_ratio(a: Any, b: Any, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    r"""Ratio of two means of paired samples and its standard error (delta method).
+
+    With :math:`R = \bar a / \bar b` over :math:`S` pairs :math:`(a_s, b_s)` (for example two
+    losses' errors on the same seeds), the error of :math:`R` is to first order that of
+    :math:`\overline{(a - R b)} / \bar b`, whose standard error is
+
+    .. math:: \mathrm{se}(R) = \frac{\operatorname{sd}(a_s - R\,b_s)}{\bar b\,\sqrt{S}}.
+
+    Pairing matters: errors that rise and fall together on a seed make the ratio much surer
+    than either mean.
+
+    Examples
+    --------
+    >>> r, se = mean_ratio([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    >>> float(r), float(se)
+    (2.0, 0.0)
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must be paired (same shape), got {a.shape} and {b.shape}")
+    b_bar = b.mean(axis=axis)
+    ratio = a.mean(axis=axis) / b_bar
+    linearised = a - np.expand_dims(ratio, axis) * b
+    return ratio, standard_error(linearised, axis=axis) / np.abs(b_bar)
+
+
+def huber_location(y: Any, delta: float = 1.0, axis: int = -1) -> np.ndarray:
+    r"""Huber's M-estimate of location: the constant that minimises Huber (or Smooth L1).
+
+    The constant :math:`T` minimising :math:`\sum_i \mathrm{Huber}_\delta(T - y_i)`, and so
+    :math:`\sum_i \mathrm{SmoothL1}_{\beta=\delta}(T - y_i)`, solves
+
+    .. math:: \sum_i \operatorname{clip}(y_i - T, -\delta, \delta) = 0,
+
+    a "clipped mean": the mean when every :math:`|y_i - T| \le \delta`, the median as
+    :math:`\delta \to 0`, and in general neither, nor always between them. The sum falls as
+    :math:`T` rises, so :math:`T` is found by bisection between the smallest and largest
+    :math:`y_i`, to :math:`10^{-15}` of their range (where the minimisers form an interval,
+    a point of it).
+
+    Parameters
+    ----------
+    y : array_like
+        Values; the estimate is taken along ``axis``, other axes are a batch.
+    delta : float
+        The threshold :math:`\delta` (Smooth L1's :math:`\beta`), > 0.
+
+    Examples
+    --------
+    >>> round(float(huber_location([1.0, 2.0, 3.5], delta=10.0)), 12)  # all inside: the mean
+    2.166666666667
+    >>> round(float(huber_location([-15.74, -0.15, 0.5, 2.07, 2.67], delta=1.0)), 6)
+    0.675
+    """
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0, got {delta!r}")
+    y = np.moveaxis(np.asarray(y, dtype=np.float64), axis, -1)
+    if y.ndim == 0 or y.shape[-1] == 0 or not np.isfinite(y).all():
+        raise ValueError("y must hold at least one finite value along axis, and no nan or inf")
+    low, high = y.min(axis=-1), y.max(axis=-1)
+    tolerance = 1e-15 * np.maximum(high - low, np.finfo(np.float64).tiny)
+    for _ in range(200):  # each step halves the bracket; about 50 reach the tolerance
+        if (high - low <= tolerance).all():
+            break
+        middle = 0.5 * (low + high)
+        pull = -huber_loss_grad(
+            np.broadcast_to(middle[..., None], y.shape), y, reduction="none", delta=delta
+        ).sum(axis=-1)  # sum of clip(y_i - T, -delta, delta) at T = middle
+        low = np.where(pull > 0, middle, low)
+        high = np.where(pull > 0, high, middle)
+    return np.asarray(0.5 * (low + high))
+
+
 @dataclass(frozen=True)
 class GridResult:
-    """Errors of chapter 6's grid: ``errors[i, j, s]`` is the :func:`line_error` of loss ``j``
-    on noise ``i`` and seed ``s``."""
+    """Chapter 6's grid: ``errors[i, j, s]`` is the :func:`line_error` of loss ``j`` on noise
+    ``i`` and seed ``s``; ``slopes`` and ``intercepts`` are the fitted lines, same shape."""
 
     noises: tuple[str, ...]
     losses: tuple[str, ...]
     errors: np.ndarray
+    slopes: np.ndarray
+    intercepts: np.ndarray
 
     def mean(self) -> np.ndarray:
         """Mean error over seeds, shape ``(len(noises), len(losses))``."""
-        return self.errors.mean(axis=-1)
+        return cast(np.ndarray, self.errors.mean(axis=-1))
 
-    def table(self, digits: int = 3) -> str:
-        """The mean errors as a plain-text table, one row per noise, one column per loss."""
-        first = max(len(name) for name in self.noises)
-        widths = [max(len(name), digits + 3) for name in self.losses]
-        header = [name.rjust(w) for name, w in zip(self.losses, widths, strict=True)]
-        lines = [" | ".join([" " * first, *header])]
-        for noise, row in zip(self.noises, self.mean(), strict=True):
-            cells = [f"{v:.{digits}f}".rjust(w) for v, w in zip(row, widths, strict=True)]
-            lines.append(" | ".join([noise.ljust(first), *cells]))
-        return "\n".join(lines)
+    def standard_error(self) -> np.ndarray:
+        """Standard error of :meth:`mean` over seeds, same shape."""
+        return standard_error(self.errors)
+
+    def summary(self, digits: int = 3) -> list[list[str]]:
+        """``"mean ± standard error"`` for every noise (rows) and loss (columns)."""
+        return [
+            [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in zip(row_m, row_s, strict=True)]
+            for row_m, row_s in zip(self.mean(), self.standard_error(), strict=True)
+        ]
 
 
 def noise_loss_grid(
-    seeds: Sequence[int] = tuple(range(20)),
+    seeds: Sequence[int] = tuple(range(400)),
     *,
     n: int = 100,
     noises: Mapping[str, Mapping[str, Any]] = NOISE_SETTINGS,
     losses: Mapping[str, LossSpec] = GRID_LOSSES,
-    lr: float = 0.1,
-    steps: int = 500,
 ) -> GridResult:
     r"""Fit every loss to every noise over ``seeds``; score each fit by :func:`line_error`.
 
     The data are :func:`~companion.data.make_line_data` with slope :data:`TRUE_SLOPE`, intercept
     :data:`TRUE_INTERCEPT`, noise scale :data:`NOISE_SCALE` and outliers shifted by
-    :data:`OUTLIER_SHIFT`, plus each setting's keyword arguments. All noise settings and seeds
-    are fitted in one batch per loss.
+    :data:`OUTLIER_SHIFT`, plus each setting's keyword arguments. Each fit is the loss's exact
+    minimiser (:func:`minimise_line`), all noise settings and seeds in one batch per loss.
     """
     base = {
         "slope": TRUE_SLOPE,
@@ -161,40 +585,202 @@ def noise_loss_grid(
     data = [seeded_line_data(seeds, n, **{**base, **kw}) for kw in noises.values()]
     x = np.stack([d[0] for d in data])
     y = np.stack([d[1] for d in data])
-    fits = fit_losses(x, y, losses, lr=lr, steps=steps)
-    errors = np.stack(
-        [line_error(f.slope, f.intercept, TRUE_SLOPE, TRUE_INTERCEPT) for f in fits.values()],
-        axis=1,
-    )
-    return GridResult(tuple(noises), tuple(losses), errors)
+    fits = fit_losses(x, y, losses, exact=True)
+    slopes = np.stack([f.slope for f in fits.values()], axis=1)
+    intercepts = np.stack([f.intercept for f in fits.values()], axis=1)
+    errors = line_error(slopes, intercepts, TRUE_SLOPE, TRUE_INTERCEPT)
+    return GridResult(tuple(noises), tuple(losses), errors, slopes, intercepts)
 
 
-def plot_grid(result: GridResult, ax: Any) -> Any:
-    """Draw the mean errors of ``result`` as an annotated heatmap (log colour scale) on ``ax``."""
-    from matplotlib.colors import LogNorm
+def plot_grid(
+    result: GridResult,
+    axes: Sequence[Any],
+    theory: Mapping[tuple[str, str], float] | None = None,
+) -> Sequence[Any]:
+    """One panel per noise: each loss's mean error with a 95% interval (±1.96 standard errors).
+
+    ``axes`` holds one axes per noise, stacked; every panel has its own error axis starting
+    at 0. ``theory`` maps ``(noise, loss)`` to a predicted mean error, drawn as an open
+    diamond; the figure then gets one legend, above the panels.
+    """
+    from matplotlib.ticker import MaxNLocator
 
     from companion.plotting import label
 
-    mean = result.mean()
-    image = ax.imshow(mean, cmap="viridis_r", norm=LogNorm(), aspect="auto")
-    for (i, j), value in np.ndenumerate(mean):
-        ax.text(
-            j,
-            i,
-            f"{value:.3f}",
-            ha="center",
-            va="center",
-            color="black",
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+    if len(axes) != len(result.noises):
+        raise ValueError(f"need one axes per noise ({len(result.noises)}), got {len(axes)}")
+    theory = theory or {}
+    mean, half_width = result.mean(), 1.96 * result.standard_error()
+    rows = np.arange(len(result.losses))
+    for i, (ax, noise) in enumerate(zip(axes, result.noises, strict=True)):
+        ax.errorbar(
+            mean[i], rows, xerr=half_width[i], fmt="o", color="C0", capsize=4, label="measured"
         )
-    ax.set_xticks(range(len(result.losses)), result.losses)
-    ax.set_yticks(range(len(result.noises)), result.noises)
-    ax.figure.colorbar(image, ax=ax, label="mean line error (log scale)")
-    label(
-        ax, f"Error of the fitted line, mean over {result.errors.shape[-1]} seeds", "loss", "noise"
+        shown = [
+            (j, theory[noise, loss])
+            for j, loss in enumerate(result.losses)
+            if (noise, loss) in theory
+        ]
+        if shown:
+            ax.plot(
+                [value for _, value in shown],
+                [j for j, _ in shown],
+                "D",
+                mfc="none",
+                mec="C3",
+                ms=10,
+                mew=1.5,
+                label="theory (large N)",
+            )
+        right = max([float((mean[i] + half_width[i]).max())] + [v for _, v in shown])
+        ax.set_yticks(rows, result.losses)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_xlim(0, 1.1 * right)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        label(ax, noise, "mean line error" if i == len(axes) - 1 else "", "")
+    if theory:
+        handles, labels = axes[0].get_legend_handles_labels()
+        axes[0].figure.legend(handles, labels, loc="outside upper center", ncols=len(labels))
+    return axes
+
+
+def plot_outlier_sweep(result: GridResult, shares: Sequence[float], ax: Any) -> Any:
+    """Mean line error against the share of outliers, one line per loss, with 95% bands.
+
+    ``result`` is a :func:`noise_loss_grid` whose noise settings are ``shares`` in order.
+    A dashed line marks :data:`OUTLIER_SHIFT` times the share, how far the outliers move the
+    mean of the noise.
+    """
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    from companion.plotting import label
+
+    if len(shares) != len(result.noises):
+        raise ValueError(f"need one share per noise setting ({len(result.noises)})")
+    share = np.asarray(shares, dtype=np.float64)
+    mean, half_width = result.mean(), 1.96 * result.standard_error()
+    for j, loss in enumerate(result.losses):
+        (line,) = ax.plot(100 * share, mean[:, j], "o-", label=loss)
+        ax.fill_between(
+            100 * share,
+            mean[:, j] - half_width[:, j],
+            mean[:, j] + half_width[:, j],
+            color=line.get_color(),
+            alpha=0.25,
+        )
+    moved = share > 0
+    ax.plot(
+        100 * share[moved],
+        OUTLIER_SHIFT * share[moved],
+        "k--",
+        lw=1.2,
+        label="shift of the mean",
     )
-    ax.grid(False)
+    ax.set_yscale("log")
+    ax.set_ylim(0.01, 15.0)  # room for the legend below the lines
+    ax.yaxis.set_major_locator(FixedLocator([0.01, 0.03, 0.1, 0.3, 1, 3, 10]))
+    ax.yaxis.set_major_formatter("{x:g}")
+    ax.yaxis.set_minor_locator(NullLocator())
+    label(
+        ax,
+        "Line error against the share of outliers",
+        "outliers (% of points, moved up by 20)",
+        "mean line error",
+    )
+    ax.legend(loc="lower right", ncols=2, frameon=True, facecolor="white")
     return ax
+
+
+def prediction_errors(slope: Any, intercept: Any, x: Any, y: Any) -> dict[str, np.ndarray]:
+    """Mean absolute error and root-mean-square error of lines on data, per batch row.
+
+    ``slope`` and ``intercept`` have the batch shape of ``x`` and ``y`` without their last
+    axis. Computed with the companion's :func:`~companion.losses.regression.l1_loss` and
+    :func:`~companion.losses.regression.mse_loss`, element-wise, averaged over the last
+    axis.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    prediction = np.asarray(slope)[..., None] * x + np.asarray(intercept)[..., None]
+    return {
+        "MAE": np.asarray(l1_loss(prediction, y, reduction="none")).mean(axis=-1),
+        "RMSE": np.sqrt(np.asarray(mse_loss(prediction, y, reduction="none")).mean(axis=-1)),
+    }
+
+
+@dataclass(frozen=True)
+class BetaSelection:
+    """Candidate fits scored on held-out data, per seed (see :func:`select_beta`).
+
+    ``valid[m]`` and ``test[m]`` (``m`` in ``"MAE"``, ``"RMSE"``) and ``line_errors`` have
+    shape ``(len(betas), len(seeds))``.
+    """
+
+    betas: tuple[float, ...]
+    valid: dict[str, np.ndarray]
+    test: dict[str, np.ndarray]
+    line_errors: np.ndarray
+
+    def chosen(self, metric: str) -> np.ndarray:
+        """Per seed, the index into ``betas`` of the candidate with the lowest validation
+        ``metric``."""
+        return np.asarray(self.valid[metric].argmin(axis=0))
+
+    def take(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Per seed, the entry of ``values`` (shape ``(len(betas), seeds)``) at ``index``.
+
+        ``index`` holds one candidate per seed, such as :meth:`chosen`'s.
+        """
+        index = np.asarray(index)
+        return np.asarray(np.take_along_axis(values, index[None], axis=0)[0])
+
+
+def select_beta(
+    betas: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    n_train: int = 100,
+    n_valid: int = 100,
+    n_test: int = 1000,
+    **data_kwargs: Any,
+) -> BetaSelection:
+    r"""Fit Smooth L1 for each candidate :math:`\beta` on training data; score on held-out data.
+
+    Each seed draws ``n_train + n_valid + n_test`` points of
+    :func:`~companion.data.make_line_data` (the true line, :data:`NOISE_SCALE`,
+    :data:`OUTLIER_SHIFT`, and ``data_kwargs`` such as ``outlier_fraction``), and splits them
+    in that order into training, validation and test sets (the points are independent and the
+    outliers are placed at random, so this is a random split). ``beta = 0`` stands for L1 and
+    ``beta = inf`` for MSE; every fit is the exact minimiser (:func:`minimise_line`).
+    """
+    if not betas or any(not b >= 0 for b in betas):
+        raise ValueError(f"betas must be a non-empty list of values >= 0 (inf allowed): {betas!r}")
+    base = {
+        "slope": TRUE_SLOPE,
+        "intercept": TRUE_INTERCEPT,
+        "scale": NOISE_SCALE,
+        "outlier_shift": OUTLIER_SHIFT,
+    }
+    x, y = seeded_line_data(seeds, n_train + n_valid + n_test, **{**base, **data_kwargs})
+    parts = {
+        "train": slice(0, n_train),
+        "valid": slice(n_train, n_train + n_valid),
+        "test": slice(n_train + n_valid, None),
+    }
+    train = parts["train"]
+    fits = [
+        minimise_line(x[:, train], y[:, train], mse_loss_grad)
+        if math.isinf(beta)
+        else minimise_line(x[:, train], y[:, train], smooth_l1_loss_grad, beta=float(beta))
+        for beta in betas
+    ]
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    for part in ("valid", "test"):
+        rows = parts[part]
+        per_fit = [prediction_errors(f.slope, f.intercept, x[:, rows], y[:, rows]) for f in fits]
+        scores[part] = {m: np.stack([p[m] for p in per_fit]) for m in ("MAE", "RMSE")}
+    errors = np.stack([line_error(f.slope, f.intercept, TRUE_SLOPE, TRUE_INTERCEPT) for f in fits])
+    return BetaSelection(tuple(float(b) for b in betas), scores["valid"], scores["test"], errors)
 
 
 def huber_gaussian_efficiency(k: float) -> float:
@@ -280,8 +866,8 @@ def draw_robust_fits(
     """Fit L1, MSE and Smooth L1 (``beta``) to one seeded data set and draw the data and lines.
 
     The data are those of :func:`noise_loss_grid`'s Gaussian setting with ``outlier_fraction``
-    of the points shifted up by :data:`OUTLIER_SHIFT`. Returns the axes (a new figure's when
-    ``ax`` is None).
+    of the points shifted up by :data:`OUTLIER_SHIFT`; each line is the loss's exact minimiser.
+    Returns the axes (a new figure's when ``ax`` is None).
     """
     from companion.plotting import label, new_figure
 
@@ -301,7 +887,7 @@ def draw_robust_fits(
     grid = np.linspace(-2.0, 2.0, 2)
     ax.scatter(x, y, s=10, color="0.5", label="data")
     ax.plot(grid, TRUE_SLOPE * grid + TRUE_INTERCEPT, "k--", label="true line")
-    fits = fit_losses(x, y, robust_fit_losses(beta), lr=0.1, steps=1000)
+    fits = fit_losses(x, y, robust_fit_losses(beta), exact=True)
     for name, fit in fits.items():
         error = float(line_error(fit.slope, fit.intercept, TRUE_SLOPE, TRUE_INTERCEPT))
         ax.plot(grid, fit.slope * grid + fit.intercept, label=f"{name}: error {error:.2f}")
@@ -313,12 +899,13 @@ def robust_fit_widget() -> Any:
     """Sliders for the outlier fraction and beta that re-fit and redraw :func:`draw_robust_fits`.
 
     Returns an :class:`ipywidgets.interactive`; it needs a live Jupyter kernel (for example in
-    Binder) to respond, and ipywidgets installed.
+    Binder) to respond, and ipywidgets installed (``pip install
+    "loss-functions-companion[widgets]"``).
     """
     try:
         import ipywidgets as widgets
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("the interactive view needs ipywidgets: pip install ipywidgets") from err
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "widgets", f"{__name__}.robust_fit_widget") from error
     import matplotlib.pyplot as plt
 
     def redraw(outlier_fraction: float, beta: float) -> None:

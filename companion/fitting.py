@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -26,7 +26,9 @@ def _check_schedule(lr: float, steps: int) -> None:
 
 def _mean_grad(loss_grad: LossGrad, pred: np.ndarray, y: np.ndarray, **kwargs: Any) -> np.ndarray:
     """Per-point derivative of the batch-row mean loss: ``loss_grad(pred, y) / n``."""
-    return np.asarray(loss_grad(pred, y, reduction="none", **kwargs)) / y.shape[-1]
+    return cast(
+        np.ndarray, np.asarray(loss_grad(pred, y, reduction="none", **kwargs)) / y.shape[-1]
+    )
 
 
 def fit_constant(
@@ -80,17 +82,17 @@ class LineFit:
     @property
     def slope(self) -> np.ndarray:
         """Final slope."""
-        return self.slopes[-1]
+        return cast(np.ndarray, self.slopes[-1])
 
     @property
     def intercept(self) -> np.ndarray:
         """Final intercept."""
-        return self.intercepts[-1]
+        return cast(np.ndarray, self.intercepts[-1])
 
     @property
     def diverged(self) -> np.ndarray:
         """True where the fit ended with a non-finite parameter."""
-        return ~(np.isfinite(self.slope) & np.isfinite(self.intercept))
+        return cast(np.ndarray, ~(np.isfinite(self.slope) & np.isfinite(self.intercept)))
 
 
 def fit_line(

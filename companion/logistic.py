@@ -1,15 +1,17 @@
-r"""A one-feature logistic classifier, its metric (accuracy) and its loss (binary cross-entropy).
+r"""A logistic classifier, its metric (accuracy) and its loss (binary cross-entropy).
 
 The model scores a point :math:`x` with the logit :math:`z = w x + b` and predicts class 1 when
-:math:`z > 0`, with probability :math:`\sigma(z) = 1 / (1 + e^{-z})`. The functions take the two
-weights as arrays of any shape (a grid, a batch) and return one value per weight pair, which is
-how the book draws accuracy and loss against a weight. NumPy only; the names and arguments of
+:math:`z > 0`, with probability :math:`\sigma(z) = 1 / (1 + e^{-z})`. For one feature,
+:func:`logits` and :func:`logistic_loss_grad` take the two weights as arrays of any shape (a
+grid, a batch) and return one value per weight pair, which is how the book draws accuracy and
+loss against a weight. :func:`fit_logistic` and :func:`random_search` also take ``d`` features
+per point (:math:`z = w^\top x + b`). NumPy only; the names and arguments of
 :func:`binary_cross_entropy_with_logits` follow ``torch.nn.functional``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +48,8 @@ def logits(w: Any, b: Any, x: Any) -> np.ndarray:
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
     w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    return w[..., None] * x + b[..., None]
+    z: np.ndarray = w[..., None] * x + b[..., None]
+    return z
 
 
 def sigmoid(z: Any) -> np.ndarray:
@@ -59,7 +62,8 @@ def sigmoid(z: Any) -> np.ndarray:
     """
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    s: np.ndarray = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return s
 
 
 def accuracy(input: Any, target: Any) -> np.ndarray:
@@ -88,7 +92,8 @@ def accuracy(input: Any, target: Any) -> np.ndarray:
     target = np.asarray(target, dtype=np.float64)
     _same_shape(input, target)
     _check_labels(target)
-    return ((input > 0) == (target == 1)).mean(axis=-1)
+    correct: np.ndarray = ((input > 0) == (target == 1)).mean(axis=-1)
+    return correct
 
 
 def binary_cross_entropy_with_logits(
@@ -124,11 +129,11 @@ def binary_cross_entropy_with_logits(
     _same_shape(z, y)
     if not ((y >= 0) & (y <= 1)).all():
         raise ValueError("target must lie in [0, 1]")
-    loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    loss: np.ndarray = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
     if reduction == "mean":
-        return loss.mean()
+        return np.asarray(loss.mean())
     if reduction == "sum":
-        return loss.sum()
+        return np.asarray(loss.sum())
     return loss
 
 
@@ -162,7 +167,37 @@ def central_difference(f: Callable[[np.ndarray], Any], w: Any, h: float) -> np.n
     if not h > 0:
         raise ValueError(f"h must be > 0, got {h!r}")
     w = np.asarray(w, dtype=np.float64)
-    return (np.asarray(f(w + h)) - np.asarray(f(w - h))) / (2 * h)
+    slope: np.ndarray = (np.asarray(f(w + h)) - np.asarray(f(w - h))) / (2 * h)
+    return slope
+
+
+def _features(x: Any) -> np.ndarray:
+    """``x`` as a float64 design of shape ``(N, d)``: one feature per column."""
+    design: np.ndarray = np.asarray(x, dtype=np.float64)
+    if design.ndim == 1:
+        return design[:, None]
+    if design.ndim != 2:
+        raise ValueError(f"x must have shape (N,) or (N, d), got {design.shape}")
+    return design
+
+
+def _start(init: Sequence[float] | None, features: int) -> np.ndarray:
+    """The starting ``(w_1, ..., w_d, b)``: ``init``, or zeros."""
+    if init is None:
+        return np.zeros(features + 1)
+    start = np.asarray(init, dtype=np.float64)
+    if start.shape != (features + 1,):
+        raise ValueError(
+            f"init must hold {features + 1} numbers (w_1, ..., w_{features}, b), "
+            f"got shape {start.shape}"
+        )
+    return start
+
+
+def _scores(params: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Logits of every parameter vector ``(..., d + 1)`` (bias last) on ``x`` ``(N, d)``."""
+    scores: np.ndarray = params[..., :-1] @ x.T + params[..., -1:]
+    return scores
 
 
 @dataclass(frozen=True)
@@ -171,8 +206,11 @@ class LogisticFit:
 
     Attributes
     ----------
-    weights, biases : numpy.ndarray
-        The path of :math:`w` and :math:`b`.
+    weights : numpy.ndarray
+        The path of the weights: shape ``(epochs + 1,)`` for one feature, ``(epochs + 1, d)``
+        for ``d`` features.
+    biases : numpy.ndarray
+        The path of the bias :math:`b`, shape ``(epochs + 1,)``.
     loss : numpy.ndarray
         Mean binary cross-entropy (what is trained).
     accuracy : numpy.ndarray
@@ -186,13 +224,34 @@ class LogisticFit:
 
 
 def fit_logistic(
-    x: Any, y: Any, *, init: tuple[float, float] = (0.0, 0.0), lr: float = 0.5, epochs: int = 50
+    x: Any,
+    y: Any,
+    *,
+    init: Sequence[float] | None = None,
+    lr: float = 0.5,
+    epochs: int = 50,
 ) -> LogisticFit:
     r"""Full-batch gradient descent on the mean binary cross-entropy, reporting accuracy too.
 
-    .. math:: (w, b) \leftarrow (w, b) - \eta\,\nabla_{w,b}\,\bar\ell
+    With the logits :math:`z_i = w^\top x_i + b`,
 
-    with the gradient of :func:`logistic_loss_grad`; one epoch is one step over all points.
+    .. math::
+        (w, b) \leftarrow (w, b) - \eta\,\frac1N\sum_i \big(\sigma(z_i) - y_i\big)\,(x_i, 1);
+
+    one epoch is one step over all points.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, d)
+        One feature, or ``d`` features per point.
+    y : array_like, shape (N,)
+        Labels, 0 or 1.
+    init : sequence of float, optional
+        Starting :math:`(w_1, \dots, w_d, b)`; zeros by default.
+    lr : float
+        Step size :math:`\eta`.
+    epochs : int
+        Number of steps.
 
     Examples
     --------
@@ -203,47 +262,51 @@ def fit_logistic(
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
     check_count("epochs", epochs, 0)
-    x = np.asarray(x, dtype=np.float64)
+    design = _features(x)
     y = np.asarray(y, dtype=np.float64)
-    _same_shape(x, y)
+    _same_shape(design[:, 0], y)
     _check_labels(y)
-    w, b = (float(v) for v in init)
-    path = [(w, b)]
+    params = _start(init, design.shape[1])
+    path = [params]
     for _ in range(epochs):
-        dw, db = logistic_loss_grad(w, b, x, y)
-        w, b = w - lr * float(dw), b - lr * float(db)
-        path.append((w, b))
-    weights, biases = np.array(path).T
-    z = logits(weights, biases, x)
+        residual = sigmoid(_scores(params, design)) - y
+        grad = np.append(residual @ design, residual.sum()) / y.size
+        params = params - lr * grad
+        path.append(params)
+    trajectory = np.array(path)
+    z = _scores(trajectory, design)
     target = np.broadcast_to(y, z.shape)
     loss = binary_cross_entropy_with_logits(z, target, reduction="none").mean(axis=-1)
-    return LogisticFit(weights, biases, loss, accuracy(z, target))
+    weights = trajectory[:, :-1] if np.ndim(x) == 2 else trajectory[:, 0]
+    return LogisticFit(weights, trajectory[:, -1], loss, accuracy(z, target))
 
 
 def random_search(
     x: Any,
     y: Any,
     *,
-    init: tuple[float, float] = (0.0, 0.0),
+    init: Sequence[float] | None = None,
     step: float = 0.5,
     evaluations: int = 1000,
     seeds: int | Any = 1,
 ) -> np.ndarray:
     r"""Train on accuracy itself by random search; return the best accuracy after each try.
 
-    Each try perturbs the current weights by :math:`\text{step}\cdot\mathcal N(0, I)` and keeps
-    the perturbation when the accuracy does not drop (so the search can wander across the flat
-    steps of the staircase). Only accuracy is ever evaluated: one evaluation per try. Several
-    independent searches, one per seed, run side by side.
+    Each try perturbs the current :math:`(w, b)` by :math:`\text{step}\cdot\mathcal N(0, I)`
+    and keeps the perturbation when the accuracy does not drop (so the search can wander across
+    the flat steps of the staircase). Only accuracy is ever evaluated: one evaluation per try.
+    Several independent searches, one per seed, run side by side.
 
     Parameters
     ----------
-    x, y : array_like, shape (N,)
-        Features and 0/1 labels.
-    init : (float, float)
-        Starting :math:`(w, b)` of every search.
+    x : array_like, shape (N,) or (N, d)
+        One feature, or ``d`` features per point.
+    y : array_like, shape (N,)
+        Labels, 0 or 1.
+    init : sequence of float, optional
+        Starting :math:`(w_1, \dots, w_d, b)` of every search; zeros by default.
     step : float
-        Standard deviation of a proposal.
+        Standard deviation of a proposal, per coordinate.
     evaluations : int
         Tries per search.
     seeds : int or array_like of int
@@ -265,24 +328,33 @@ def random_search(
         raise ValueError(f"step must be > 0, got {step!r}")
     check_count("evaluations", evaluations, 0)
     seeds = as_seeds(seeds)
-    x = np.asarray(x, dtype=np.float64)
+    design = _features(x)
     y = np.asarray(y, dtype=np.float64)
-    _same_shape(x, y)
+    _same_shape(design[:, 0], y)
     _check_labels(y)
+    params = _start(init, design.shape[1])
     proposals = step * np.stack(
-        [np.random.default_rng(int(seed)).standard_normal((evaluations, 2)) for seed in seeds],
+        [
+            np.random.default_rng(int(seed)).standard_normal((evaluations, params.size))
+            for seed in seeds
+        ],
         axis=1,
     )
-    current = np.tile(np.asarray(init, dtype=np.float64), (seeds.size, 1))
-    score = accuracy(
-        logits(current[:, 0], current[:, 1], x), np.broadcast_to(y, (seeds.size, x.size))
-    )
+    positive, features = y == 1, np.ascontiguousarray(design.T)
+
+    def hits(params: np.ndarray) -> np.ndarray:
+        """Accuracy of each row of ``params`` (labels checked once, above)."""
+        correct: np.ndarray = ((params[:, :-1] @ features + params[:, -1:] > 0) == positive).mean(
+            axis=-1
+        )
+        return correct
+
+    current = np.tile(params, (seeds.size, 1))
+    score = hits(current)
     history = [score]
     for proposal in proposals:
         tried = current + proposal
-        tried_score = accuracy(
-            logits(tried[:, 0], tried[:, 1], x), np.broadcast_to(y, (seeds.size, x.size))
-        )
+        tried_score = hits(tried)
         keep = tried_score >= score
         current = np.where(keep[:, None], tried, current)
         score = np.where(keep, tried_score, score)

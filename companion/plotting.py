@@ -12,10 +12,17 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+
+from companion._extras import missing_extra
+
+try:
+    import matplotlib.pyplot as plt
+    from matplotlib import ticker
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "plot", __name__) from error
 
 BACKGROUND = "white"
 
@@ -39,7 +46,7 @@ def use_book_style() -> None:
 
     Every chapter calls it once, after its imports.
     """
-    plt.rcParams.update(BOOK_STYLE)
+    plt.style.use(BOOK_STYLE)
     ipython = sys.modules.get("IPython")  # loaded in every Jupyter kernel, never imported here
     if ipython is not None and ipython.get_ipython() is not None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -88,4 +95,25 @@ def plot_curves(
     """Draw one labelled line per entry of ``curves`` (name -> y values) against ``x``."""
     for name, y in curves.items():
         ax.plot(x, y, label=name, **style)
+    return ax
+
+
+def plain_log_axis(ax: Axes, axis: str = "y", ticks: Sequence[float] | None = None) -> Axes:
+    """Put ``axis`` ("x" or "y") of ``ax`` on a log scale labelled with plain numbers.
+
+    Matplotlib labels a log axis with powers of ten and, when it spans less than a decade or
+    two, labels the minor ticks too (``6×10⁰, 4×10⁰, ...``). This labels only ``ticks`` (by
+    default 1, 3, 10, 30, ... within the data), written as plain numbers, and leaves the minor
+    ticks unlabelled.
+    """
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    if ticks is None:
+        target.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 3.0)))
+    else:
+        target.set_major_locator(ticker.FixedLocator(list(ticks)))
+    target.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    target.set_minor_formatter(ticker.NullFormatter())
     return ax

@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import numpy as np
-import torch
+
+from companion._extras import missing_extra
+
+try:
+    import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
 
 
 def gradient_descent(

@@ -3,13 +3,17 @@
 import numpy as np
 import pytest
 
+from companion import l1_loss_grad
 from companion.basketball import (
     COACHES,
     GAIN,
     GRAVITY,
+    SIGN_STEP,
     Court,
+    Practice,
     coach_says,
     simulate,
+    summarize,
     throws_to_steady,
 )
 
@@ -58,10 +62,22 @@ def test_each_coach_says_only_its_kind_of_feedback():
     miss = court.miss(executed)
     np.testing.assert_array_equal(coach_says("hit_or_miss", court, executed), [1.0, 0.0, 0.0])
     np.testing.assert_array_equal(coach_says("left_or_right", court, executed), [0.0, 1.0, -1.0])
+    np.testing.assert_array_equal(coach_says("sign_of_miss", court, executed), np.sign(miss))
     np.testing.assert_array_equal(coach_says("miss_vector", court, executed), miss)
     said = coach_says("form_coaching", court, executed)
     assert said.shape == (3, 2, 2)
     np.testing.assert_array_equal(said[:, 0], miss)
+
+
+def test_sign_of_miss_is_the_gradient_of_the_l1_loss_of_the_miss():
+    court = Court()
+    rng = np.random.default_rng(1)
+    executed = court.ideal_form + rng.normal(0.0, [0.1, 0.4], size=(50, 2))
+    miss = court.miss(executed)
+    np.testing.assert_array_equal(
+        coach_says("sign_of_miss", court, executed),
+        l1_loss_grad(miss, np.zeros_like(miss), reduction="sum"),
+    )
 
 
 def test_form_coaching_is_a_newton_step():
@@ -107,10 +123,22 @@ def test_every_coach_starts_from_the_same_first_throw():
     assert np.all(np.linalg.norm(first[0], axis=-1) > Court().rim_radius)
 
 
-def test_richer_feedback_learns_faster():
-    medians = [np.median(throws_to_steady(simulate(coach, seeds=30).hits)) for coach in COACHES]
-    # the article's ordering: hit-or-miss slowest, form coaching fastest, strictly
-    assert medians[0] > medians[1] > medians[2] > medians[3]
+def test_richer_feedback_learns_faster_on_the_default_court():
+    practice = [simulate(coach, seeds=30) for coach in COACHES]
+    medians = [np.median(throws_to_steady(p.hits)) for p in practice]
+    # with the default step sizes: hit-or-miss slowest, form coaching fastest
+    assert medians[0] > medians[1] > medians[2] >= medians[3] > medians[4]
+    early = [summarize(p).early for p in practice]
+    assert early == sorted(early) and len(set(early)) == len(early)
+
+
+def test_full_newton_steps_chase_noise_on_a_noisy_court():
+    noisy = Court(direction_noise=0.025, speed_noise=0.08)
+    late = {
+        scale: summarize(simulate("form_coaching", seeds=30, court=noisy, step_scale=scale)).late
+        for scale in (1.0, 0.4)
+    }
+    assert late[0.4] > late[1.0] + 0.1
 
 
 def test_learning_rules_use_their_feedback():
@@ -122,6 +150,17 @@ def test_learning_rules_use_their_feedback():
         assert (forms[:, 1:] != forms[:, :-1]).any()
     step = np.diff(practice["miss_vector"].forms, axis=1)
     np.testing.assert_allclose(step, -GAIN * practice["miss_vector"].misses[:, :-1])
+    # sign steps: against the sign of the miss on each axis, starting at SIGN_STEP and halving
+    # exactly when that axis's sign flips
+    forms, misses = practice["sign_of_miss"].forms, practice["sign_of_miss"].misses
+    signs = np.sign(misses[:, :-1])
+    size = -np.diff(forms, axis=1) / signs
+    np.testing.assert_allclose(size[:, 0], np.broadcast_to(SIGN_STEP, size[:, 0].shape))
+    flipped = signs[:, 1:] * signs[:, :-1] < 0
+    np.testing.assert_allclose(
+        size[:, 1:], np.where(flipped, 0.5, 1.0) * size[:, :-1], rtol=0, atol=1e-12
+    )
+    assert flipped.any() and (~flipped).any()
     # without execution noise the executed form is the intended one, and the coach's Newton step
     # is applied exactly as told
     still = Court(direction_noise=0.0, speed_noise=0.0)
@@ -130,9 +169,25 @@ def test_learning_rules_use_their_feedback():
     np.testing.assert_allclose(forms[:, 1:], forms[:, :-1] + told)
 
 
+def test_step_scale_multiplies_every_rule_s_steps():
+    still = Court(direction_noise=0.0, speed_noise=0.0)
+    doubled = simulate("miss_vector", seeds=3, throws=20, step_scale=2.0)
+    np.testing.assert_allclose(np.diff(doubled.forms, axis=1), -2.0 * GAIN * doubled.misses[:, :-1])
+    forms = simulate("form_coaching", seeds=3, throws=5, court=still, step_scale=0.4).forms
+    told = coach_says("form_coaching", still, forms[:, :-1])[..., 1, :]
+    np.testing.assert_allclose(forms[:, 1:], forms[:, :-1] + 0.4 * told)
+    half = simulate("sign_of_miss", seeds=3, throws=2, step_scale=0.5)
+    np.testing.assert_allclose(
+        np.abs(np.diff(half.forms, axis=1))[:, 0], np.broadcast_to(SIGN_STEP / 2, (3, 2))
+    )
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
+        ({"step_scale": 0.0}, "step_scale must be a finite number > 0"),
+        ({"step_scale": float("inf")}, "step_scale must be a finite number > 0"),
+        ({"step_scale": float("nan")}, "step_scale must be a finite number > 0"),
         ({"seeds": 0}, "seeds must be an integer >= 1"),
         ({"seeds": 2.5}, "seeds must be an integer >= 1"),
         ({"seeds": []}, "seeds must be a positive int or a 1-D array of ints"),
@@ -172,3 +227,38 @@ def test_throws_to_steady_definition():
 def test_throws_to_steady_rejects_bad_arguments(hits, kwargs, match):
     with pytest.raises(ValueError, match=match):
         throws_to_steady(hits, **kwargs)
+
+
+def test_summarize_counts_sessions_and_hit_rates():
+    hits = np.zeros((4, 30), dtype=bool)
+    hits[0, 2:] = True  # steady from throw 2
+    hits[1, 5:] = True  # steady from throw 5
+    hits[2, 8:] = True  # steady from throw 8
+    # session 3 never makes a basket
+    practice = Practice("miss_vector", np.zeros((4, 30, 2)), np.zeros((4, 30, 2)), hits)
+    summary = summarize(practice, early_throws=10, late_throws=5, window=5, rate=0.8)
+    np.testing.assert_allclose(summary.before_steady, np.percentile([2, 5, 8, 30], [25, 50, 75]))
+    assert summary.never_steady == 1
+    early = np.array([0.8, 0.5, 0.2, 0.0])
+    assert summary.early == pytest.approx(early.mean())
+    assert summary.early_se == pytest.approx(early.std(ddof=1) / 2)
+    assert summary.late == pytest.approx(0.75) and summary.late_se == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"early_throws": 0}, "early_throws must be an integer >= 1"),
+        ({"early_throws": 31}, "early_throws must be <= the number of throws 30, got 31"),
+        ({"late_throws": 31}, "late_throws must be <= the number of throws 30, got 31"),
+        ({"window": 31}, "window must be <= the number of throws 30"),
+    ],
+)
+def test_summarize_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        summarize(simulate("miss_vector", seeds=2, throws=30), **({"late_throws": 10} | kwargs))
+
+
+def test_summarize_needs_two_sessions():
+    with pytest.raises(ValueError, match="at least 2 sessions, got 1"):
+        summarize(simulate("miss_vector", seeds=1, throws=30), late_throws=10)

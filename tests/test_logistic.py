@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from companion.data import make_two_class_data
+from companion.data import make_gaussian_classes, make_two_class_data
 from companion.logistic import (
     accuracy,
     binary_cross_entropy_with_logits,
@@ -91,6 +91,43 @@ def test_fit_logistic_lowers_the_loss_and_raises_accuracy(data):
     )
 
 
+def test_fit_logistic_with_features_takes_the_cross_entropy_gradient_step():
+    x, y = make_gaussian_classes(40, features=3, seed=2)
+    init = [0.5, -0.2, 0.1, 0.3]
+    fit = fit_logistic(x, y, init=init, lr=0.7, epochs=2)
+    assert fit.weights.shape == (3, 3) and fit.biases.shape == (3,)
+    params = torch.tensor(init, dtype=torch.float64, requires_grad=True)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    for epoch in (1, 2):
+        loss = F.binary_cross_entropy_with_logits(xt @ params[:3] + params[3], yt)
+        np.testing.assert_allclose(fit.loss[epoch - 1], loss.item(), rtol=1e-12)
+        (grad,) = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            params -= 0.7 * grad
+        np.testing.assert_allclose(fit.weights[epoch], params[:3].detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(fit.biases[epoch], params[3].item(), rtol=1e-12)
+
+
+def test_one_feature_as_a_column_gives_the_same_fit_and_search(data):
+    x, y = data
+    flat = fit_logistic(x, y, init=(-1.0, 1.0), epochs=5)
+    column = fit_logistic(x[:, None], y, init=(-1.0, 1.0), epochs=5)
+    np.testing.assert_allclose(column.weights[:, 0], flat.weights)
+    np.testing.assert_allclose(column.loss, flat.loss)
+    np.testing.assert_array_equal(
+        random_search(x, y, init=(-1.0, 1.0), evaluations=30, seeds=2),
+        random_search(x[:, None], y, init=(-1.0, 1.0), evaluations=30, seeds=2),
+    )
+
+
+def test_random_search_with_features_starts_at_init_and_improves():
+    x, y = make_gaussian_classes(200, features=5, seed=1)
+    best = random_search(x, y, step=1.0, evaluations=100, seeds=3)
+    assert best.shape == (3, 101)
+    np.testing.assert_array_equal(best[:, 0], 0.5)  # zero weights: class 0 everywhere
+    assert np.all(np.diff(best, axis=1) >= 0) and np.all(best[:, -1] > 0.75)
+
+
 def test_random_search_never_gets_worse_and_is_seeded(data):
     x, y = data
     a = random_search(x, y, init=(-1.0, 1.0), evaluations=200, seeds=[4, 9])
@@ -126,6 +163,9 @@ def test_random_search_counts_seeds():
         (lambda: fit_logistic([1.0], [1.0], epochs=-1), "epochs must be an integer >= 0"),
         (lambda: fit_logistic([1.0], [0.5]), "labels must be 0 or 1"),
         (lambda: random_search([1.0], [1.0], step=-1.0), "step must be > 0"),
+        (lambda: random_search(np.ones((2, 3)), [0.0, 1.0], init=[1.0, 2.0]), "init must hold 4"),
+        (lambda: fit_logistic(np.ones((2, 1, 1)), [0.0, 1.0]), r"x must have shape \(N,\) or"),
+        (lambda: fit_logistic(np.ones((3, 2)), [0.0, 1.0]), "same shape"),
         (lambda: random_search([1.0], [1.0], evaluations=1.5), "evaluations must be an integer"),
         (lambda: random_search([1.0, 2.0], [1.0]), "same shape"),
         (lambda: random_search([1.0], [1.0], seeds=0), "seeds must be an integer >= 1"),

@@ -74,3 +74,78 @@ def fill_doc(func: F) -> F:
     if func.__doc__:  # None under ``python -OO``
         func.__doc__ = func.__doc__ % DOCS
     return func
+
+
+# Docstring sections shared by the classification losses (companion.losses.classification).
+DOCS.update(
+    {
+        "logits_classes": r"""input : array_like, shape (C,), (N, C) or (N, C, d1, ..., dk)
+        Unnormalised scores (logits) :math:`x`, one per class along axis 1 (axis 0 for one
+        sample of shape (C,)): an array of any array-API library or a (nested) list.
+    target : array_like
+        Class indices :math:`y`, integers in :math:`[0, C)`, of ``input``'s shape without
+        the class axis: () for (C,), (N,) for (N, C), (N, d1, ..., dk) for
+        (N, C, d1, ..., dk). Or class probabilities :math:`q`, floats of ``input``'s shape.""",
+        "class_weight": r"""weight : array_like of shape (C,), optional
+        A weight :math:`w_c` for each class (default: all 1), cast to ``input``'s dtype.""",
+        "ignore_index": r"""ignore_index : int, default -100
+        A class index whose targets are dropped: their loss is 0 and they do not count in
+        ``'mean'``. Only for class-index targets (with probabilities it must be negative).""",
+        "class_index_reduction": r"""reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'none'``: the losses :math:`\ell_n`, one per target (0 for dropped ones);
+        ``'sum'``: :math:`\sum_n \ell_n`; ``'mean'``: the weighted mean
+        :math:`\sum_n \ell_n / \sum_n w_{y_n}` over the targets that are not dropped (NaN
+        if there are none).""",
+        "class_returns": r"""Returns
+    -------
+    array
+        An array of the inputs' library and ``input``'s floating dtype (the common one of
+        ``input`` and ``target`` for probability targets): 0-d for ``'mean'`` and ``'sum'``
+        (NumPy returns a NumPy scalar), of ``input``'s shape without the class axis for
+        ``'none'``.""",
+        "class_raises": r"""TypeError
+        If the arguments come from different array libraries, hold strings, booleans or
+        complex numbers, or if class indices are not integers.
+    ValueError
+        If ``input`` has no class axis or no class, ``target`` has another shape (the
+        message names both batch sizes when they differ), a class index is outside
+        :math:`[0, C)` and not ``ignore_index``, ``weight`` does not hold one entry per
+        class, or ``reduction`` is not ``'mean'``, ``'sum'`` or ``'none'``.""",
+        "binary_input_target": r"""input : array_like
+        Logits :math:`x` (any real number; :math:`p = \sigma(x)` is the predicted
+        probability of the positive class): an array of any array-API library, a Python
+        number or a (nested) list.
+    target : array_like
+        Targets :math:`t \in [0, 1]`: 1 for the positive class, 0 for the negative one, or
+        a probability in between; ``input``'s shape, the same array library.""",
+        "binary_raises": r"""TypeError
+        If ``input`` and ``target`` come from different array libraries, or hold strings,
+        booleans or complex numbers.
+    ValueError
+        If their shapes differ, a target is outside [0, 1], or ``reduction`` is not
+        ``'mean'``, ``'sum'`` or ``'none'``.""",
+        "kl_raises": r"""TypeError
+        If ``input`` and ``target`` come from different array libraries or hold strings,
+        booleans or complex numbers, or ``log_target`` is not a boolean.
+    ValueError
+        If their shapes differ, or ``reduction`` is not ``'mean'``, ``'batchmean'``,
+        ``'sum'`` or ``'none'``.""",
+        "value_checks": """The checks that read values (class indices in range, probabilities in
+    [0, 1]) run on NumPy, array-api-strict and PyTorch tensors. They are skipped on lazy
+    arrays (dask; JAX, which may be traced) and on tensors under ``torch.compile`` or a
+    ``torch.func`` transform, where reading a value would compute the graph or break it.""",
+        "classification_pytorch": """On PyTorch tensors the result is computed by
+    :mod:`torch.nn.functional`'s kernel after the companion's checks; the formula above is the
+    reference it is tested against. For the deliberate differences from PyTorch see
+    :mod:`companion.losses.classification`.""",
+        "lin2017": """T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollár, "Focal Loss for Dense
+    Object Detection", *Proceedings of the IEEE International Conference on Computer Vision
+    (ICCV)*, 2980-2988, 2017.""",
+        "szegedy2016": """C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna, "Rethinking
+    the Inception Architecture for Computer Vision", *Proceedings of the IEEE Conference on
+    Computer Vision and Pattern Recognition (CVPR)*, 2818-2826, 2016 (label smoothing).""",
+        "hinton2015": """G. Hinton, O. Vinyals and J. Dean, "Distilling the Knowledge in a Neural
+    Network", NIPS 2014 Deep Learning and Representation Learning Workshop;
+    arXiv:1503.02531, 2015.""",
+    }
+)

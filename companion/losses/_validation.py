@@ -104,14 +104,14 @@ def _nan_unless_allowed(value: Any, allow_zero: bool) -> Any:
     return xp.where(in_range & (value < math.inf), value, nan)
 
 
-def _python_kind(value: Any) -> str | None:
+def _non_real_content(value: Any) -> str | None:
     """None if ``value`` is a real number or a (nested) list or tuple of them, else what it
     holds instead ('strings', 'booleans', ...).
 
     Pure Python (no ``np.asarray``), so ``torch.compile(fullgraph=True)`` traces it.
     """
     if isinstance(value, (list, tuple)):
-        return next((kind for item in value if (kind := _python_kind(item))), None)
+        return next((kind for item in value if (kind := _non_real_content(item))), None)
     if isinstance(value, (str, bytes)):
         return "strings"
     if isinstance(value, (bool, np.bool_)):
@@ -127,7 +127,7 @@ def _reject_non_numeric(name: str, value: Any) -> None:
     """Raise TypeError unless ``value`` is a real number or a (nested) list of them."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array or a real number, not a string; got {value!r}")
-    kind = _python_kind(value)
+    kind = _non_real_content(value)
     if kind is not None:
         raise TypeError(f"{name} must hold real numbers, not {kind}; got {value!r}")
 
@@ -268,3 +268,305 @@ def check_input_target(input: Any, target: Any) -> tuple[Any, Any, Any]:
     if target.dtype != dtype:
         target = xp.astype(target, dtype)
     return xp, input, target
+
+
+# ---------------------------------------------------------------------------------------
+# Classification: logits with class-index or probability targets, class weights, the
+# range checks that need the values, and the options of the classification losses.
+
+_CLASS_AXIS_SHAPES = "(C,), (N, C) or (N, C, d1, ..., dk)"
+
+
+@functools.cache
+def _kind(xp: Any, dtype: Any) -> str:
+    """The array API kind of ``dtype``: 'real floating', 'integral', 'bool', ..."""
+    for kind in ("real floating", "integral", "bool", "complex floating"):
+        if xp.isdtype(dtype, kind):
+            return kind
+    return "other"
+
+
+def _python_kind(name: str, value: Any) -> str:
+    """'integral' or 'real floating' for a Python number or (nested) list; else TypeError."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array or a real number, not a string; got {value!r}")
+    kind = np.asarray(value).dtype.kind
+    if kind in "iu":
+        return "integral"
+    if kind == "f":
+        return "real floating"
+    what = {"b": "booleans", "c": "complex numbers"}.get(kind, f"dtype {np.asarray(value).dtype}")
+    raise TypeError(f"{name} must hold real numbers, not {what}; got {value!r}")
+
+
+def _real_floating(name: str, x: Any, xp: Any) -> Any:
+    """``x`` with a real floating dtype (integers promoted to the default float); else TypeError."""
+    kind = _kind(xp, x.dtype)
+    if kind == "real floating":
+        return x
+    if kind == "integral":
+        info = xp.__array_namespace_info__()
+        default = info.default_dtypes(device=array_api_compat.device(x))["real floating"]
+        return xp.astype(x, default)
+    what = {"bool": "booleans", "complex floating": "complex numbers"}.get(kind, "other values")
+    raise TypeError(f"{name} must hold real numbers, not {what}; got dtype {x.dtype}")
+
+
+# Array type -> its namespace (``array_namespace`` costs microseconds, a look-up does not).
+_CLASSIFICATION_NAMESPACES: dict[type, Any] = {}
+
+
+def _namespace_of(x: Any) -> Any:
+    """The array namespace of one array, cached per array type."""
+    xp = _CLASSIFICATION_NAMESPACES.get(type(x))
+    if xp is None:
+        xp = _CLASSIFICATION_NAMESPACES[type(x)] = array_api_compat.array_namespace(x)
+    return xp
+
+
+def _same_library(xp: Any, name: str, value: Any, like: Any) -> Any:
+    """``value`` (an array or Python object) as an array of ``like``'s library and device."""
+    if type(value) is type(like):
+        return value
+    if array_api_compat.is_array_api_obj(value):
+        try:
+            array_api_compat.array_namespace(like, value)
+        except TypeError:
+            raise TypeError(
+                f"input and {name} must come from the same array library; got "
+                f"{type(like).__module__}.{type(like).__qualname__} and "
+                f"{type(value).__module__}.{type(value).__qualname__}"
+            ) from None
+        return value
+    if _python_kind(name, value) == "integral":
+        return xp.asarray(value, device=array_api_compat.device(like))
+    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+
+
+def check_logits_target(
+    input: Any, target: Any, *, probabilities: bool = True
+) -> tuple[Any, Any, Any, bool]:
+    """Return ``(xp, input, target, is_index)`` for a loss with a class axis (axis 1).
+
+    ``input`` holds one score per class: shape (C,), (N, C) or (N, C, d1, ..., dk), a real
+    floating array (integers are promoted to the library's default float). ``target`` holds
+    either class indices (an integer array of ``input``'s shape without the class axis) or,
+    if ``probabilities``, class probabilities (a floating array of ``input``'s shape; the two
+    are then promoted to their common floating dtype, as by :func:`check_input_target`).
+
+    Raises
+    ------
+    TypeError
+        Mixed array libraries; strings, booleans or complex numbers; floating class indices.
+    ValueError
+        ``input`` without a class axis or with no classes; a target of any other shape (the
+        message names the batch sizes when they differ).
+    """
+    if not array_api_compat.is_array_api_obj(input):
+        _python_kind("input", input)
+        if array_api_compat.is_array_api_obj(target):
+            xp = _namespace_of(target)
+            input = xp.asarray(input, device=array_api_compat.device(target))
+        else:
+            input = np.asarray(input)
+    xp = _namespace_of(input)
+    input = _real_floating("input", input, xp)
+    target = _same_library(xp, "target", target, input)
+    if input.ndim == 0 or input.shape[input.ndim > 1] == 0:
+        raise ValueError(
+            f"input must have a class axis with at least one class, shape {_CLASS_AXIS_SHAPES}; "
+            f"got input.shape={tuple(input.shape)!r}"
+        )
+    kind = _kind(xp, target.dtype)
+    index_shape = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+    if kind == "integral":
+        if tuple(target.shape) != index_shape:
+            _raise_target_shape(input.shape, target.shape, index_shape, probabilities)
+        return xp, input, target, True
+    if kind != "real floating":
+        what = {"bool": "booleans", "complex floating": "complex numbers"}.get(kind, "them")
+        allowed = "integer class indices" + (" or floating class probabilities" * probabilities)
+        raise TypeError(f"target must hold {allowed}, not {what}; got dtype {target.dtype}")
+    if tuple(target.shape) == index_shape or not probabilities:
+        raise TypeError(
+            f"class indices in target must be integers; got dtype {target.dtype}"
+            + (
+                f" (floating targets are class probabilities, of input's shape "
+                f"{tuple(input.shape)!r})"
+                if probabilities
+                else ""
+            )
+        )
+    if tuple(target.shape) != tuple(input.shape):
+        _raise_target_shape(input.shape, target.shape, index_shape, probabilities)
+    xp, input, target = check_input_target(input, target)
+    return xp, input, target, False
+
+
+def _raise_target_shape(
+    input_shape: Any, target_shape: Any, index_shape: tuple[int, ...], probabilities: bool
+) -> None:
+    input_shape, target_shape = tuple(input_shape), tuple(target_shape)
+    if len(input_shape) > 1 and len(target_shape) > 0 and target_shape[0] != input_shape[0]:
+        raise ValueError(
+            f"input and target must have the same batch size N (axis 0); got "
+            f"{input_shape[0]} (input.shape={input_shape!r}) and {target_shape[0]} "
+            f"(target.shape={target_shape!r})"
+        )
+    expected = f"class indices of shape {index_shape!r} (input's shape without the class axis 1)"
+    if probabilities:
+        expected += f" or class probabilities of input's shape {input_shape!r}"
+    raise ValueError(
+        f"target must hold {expected}; got target.shape={target_shape!r} for "
+        f"input.shape={input_shape!r}"
+    )
+
+
+def check_class_weight(weight: Any, xp: Any, input: Any) -> Any:
+    """``None``, or ``weight`` as a 1-d array of one entry per class in ``input``'s dtype."""
+    if weight is None:
+        return None
+    weight = _real_floating("weight", _same_library(xp, "weight", weight, input), xp)
+    num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if tuple(weight.shape) != (num_classes,):
+        raise ValueError(
+            f"weight must hold one weight per class, shape ({num_classes},) for "
+            f"input.shape={tuple(input.shape)!r}; got weight.shape={tuple(weight.shape)!r}"
+        )
+    return weight if weight.dtype == input.dtype else xp.astype(weight, input.dtype)
+
+
+def check_broadcast_weight(name: str, weight: Any, xp: Any, input: Any) -> Any:
+    """``None``, or ``weight`` in ``input``'s dtype if it broadcasts to ``input``'s shape."""
+    if weight is None:
+        return None
+    weight = _real_floating(name, _same_library(xp, name, weight, input), xp)
+    shape, target_shape = tuple(weight.shape), tuple(input.shape)
+    fits = len(shape) <= len(target_shape) and all(
+        w in (1, s) for w, s in zip(shape[::-1], target_shape[::-1], strict=False)
+    )
+    if not fits:
+        raise ValueError(
+            f"{name} must broadcast to input's shape {target_shape!r}; got {name}.shape={shape!r}"
+        )
+    return weight if weight.dtype == input.dtype else xp.astype(weight, input.dtype)
+
+
+def values_are_concrete(xp: Any, x: Any) -> bool:
+    """Whether ``x``'s values can be read now, cheaply: the data-dependent checks need them.
+
+    False for lazy arrays (dask, JAX, which may be traced under ``jit``), and for tensors
+    under ``torch.compile`` or a ``torch.func`` transform (``vmap``, ``grad``, ...).
+    """
+    if array_api_compat.is_numpy_namespace(xp) or array_api_compat.is_array_api_strict_namespace(
+        xp
+    ):
+        return True
+    if array_api_compat.is_torch_namespace(xp):
+        import torch
+
+        functorch = getattr(torch._C, "_functorch", None)
+        wrapped = functorch is not None and functorch.is_functorch_wrapped_tensor(x)
+        return not (wrapped or torch.compiler.is_compiling())
+    return not array_api_compat.is_lazy_array(x)
+
+
+def _min_max(xp: Any, x: Any) -> tuple[float, float]:
+    """The smallest and largest values of a non-empty array (NaN if it holds one)."""
+    if array_api_compat.is_torch_namespace(xp):
+        low, high = x.aminmax()  # one pass
+        return low.item(), high.item()
+    return float(xp.min(x)), float(xp.max(x))
+
+
+def _first(xp: Any, x: Any, bad: Any) -> tuple[tuple[int, ...], Any]:
+    """The index (a tuple) and value of the first element of ``x`` where ``bad`` holds."""
+    position = tuple(int(i[0]) for i in xp.nonzero(bad))
+    return position, x[position]
+
+
+def check_class_indices(
+    xp: Any, target: Any, num_classes: int, ignore_index: int | None = None
+) -> None:
+    """ValueError naming the first class index outside [0, C) that is not ``ignore_index``.
+
+    The check reads the values, so it is skipped where they cannot be read
+    (:func:`values_are_concrete`).
+    """
+    if math.prod(target.shape) == 0 or not values_are_concrete(xp, target):
+        return
+    low, high = _min_max(xp, target)
+    if low >= 0 and high < num_classes:
+        return
+    bad = (target < 0) | (target >= num_classes)
+    if ignore_index is not None:
+        bad = bad & (target != ignore_index)
+    if not bool(xp.any(bad)):
+        return
+    position, value = _first(xp, target, bad)
+    allowed = f"[0, {num_classes}) for input with {num_classes} classes"
+    if ignore_index is not None:
+        allowed += f", or ignore_index={ignore_index}"
+    raise ValueError(
+        f"target holds class index {int(value)} at position {position}; class indices must "
+        f"be in {allowed}"
+    )
+
+
+def check_probabilities(xp: Any, name: str, x: Any, *, allow_nan: bool) -> None:
+    """ValueError naming the first value of ``x`` outside [0, 1] (or NaN, unless allowed).
+
+    Skipped where the values cannot be read (:func:`values_are_concrete`).
+    """
+    if math.prod(x.shape) == 0 or not values_are_concrete(xp, x):
+        return
+    low, high = _min_max(xp, x)
+    if low >= 0 and high <= 1:  # False if there is a NaN
+        return
+    bad = (x < 0) | (x > 1)
+    if not allow_nan:
+        bad = bad | xp.isnan(x)
+    if not bool(xp.any(bad)):
+        return
+    position, value = _first(xp, x, bad)
+    allowed = "in [0, 1]" if allow_nan else "in [0, 1] (NaN is not a probability)"
+    raise ValueError(
+        f"{name} must hold probabilities {allowed}; got {float(value):.8g} at position {position}"
+    )
+
+
+def check_option(name: str, value: Any, allowed: tuple[Any, ...]) -> Any:
+    """Return the entry of ``allowed`` equal to ``value`` (never a boolean), else ValueError."""
+    if isinstance(value, (str, numbers.Real)) and not isinstance(value, bool):
+        for option in allowed:
+            if value == option:
+                return option
+    names = ", ".join(repr(a) for a in allowed)
+    raise ValueError(f"{name} must be one of {names}; got {value!r}")
+
+
+def check_real(name: str, value: Any, low: float, high: float, *, allowed: str) -> float:
+    """Return ``value`` as a float if it is a real number in [low, high]; ``allowed`` says so.
+
+    Booleans, strings and complex numbers raise TypeError; NaN and values outside, ValueError.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {allowed}; got {value!r}")
+    number = float(value)
+    if not low <= number <= high:  # also refuses NaN
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return number
+
+
+def check_integer(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is an integer (not a boolean), else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    return int(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a boolean (Python or NumPy), else TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
