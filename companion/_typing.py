@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 Array: TypeAlias = Any
-"""An array of any array-API library: NumPy, PyTorch, JAX, dask, array-api-strict, ..."""
+"""An array of any array-API library (NumPy, PyTorch, JAX, dask, array-api-strict, ...)."""
 
 ArrayLike: TypeAlias = Any
 """An :data:`Array`, a Python number or a (nested) list of numbers."""

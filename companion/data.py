@@ -184,3 +184,115 @@ def make_gaussian_classes(
     direction = np.full(features, 1.0 / np.sqrt(features))
     x = rng.standard_normal((n, features)) + np.outer((y - 0.5) * separation, direction)
     return x, y
+
+
+def _check_skewed_noise_scale(scale: float, scale_slope: float) -> None:
+    if not (np.isfinite(scale) and np.isfinite(scale_slope) and scale >= 2 * abs(scale_slope)):
+        raise ValueError(
+            "the noise scale s(x) = scale + scale_slope * x must be finite and >= 0 on [-2, 2],"
+            f" got scale={scale!r}, scale_slope={scale_slope!r}"
+        )
+
+
+def make_skewed_line_data(
+    n: int = 200,
+    *,
+    slope: float = 2.0,
+    intercept: float = 1.0,
+    scale: float = 1.0,
+    scale_slope: float = 0.4,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""A line plus skewed, outlier-free noise whose spread grows with ``x``.
+
+    .. math:: y_i = a x_i + b + s(x_i)\,E_i, \qquad s(x) = s_0 + s_1 x,
+
+    with :math:`x_i \sim \mathcal U(-2, 2)`, :math:`E_i \sim \operatorname{Exp}(1)` and
+    :math:`a, b, s_0, s_1` = ``slope, intercept, scale, scale_slope``. The exponential
+    noise has light tails (no outliers) but is skewed: its median :math:`\ln 2` lies below its
+    mean 1, so the conditional median and the conditional mean of :math:`y` given :math:`x`
+    are two different lines (:func:`skewed_line_truth` gives them).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Two ``float64`` arrays of shape ``(n,)``.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer, or :math:`s(x)` is negative somewhere on [-2, 2].
+
+    Examples
+    --------
+    >>> x, y = make_skewed_line_data(1000, seed=1)
+    >>> bool(np.all(y >= 2 * x + 1))  # the noise is never negative
+    True
+    """
+    check_count("n", n)
+    _check_skewed_noise_scale(scale, scale_slope)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, n)
+    y = slope * x + intercept + (scale + scale_slope * x) * rng.exponential(1.0, n)
+    return x, y
+
+
+def skewed_line_truth(
+    statistic: str | float = "median",
+    *,
+    slope: float = 2.0,
+    intercept: float = 1.0,
+    scale: float = 1.0,
+    scale_slope: float = 0.4,
+) -> tuple[float, float]:
+    r"""Slope and intercept of a conditional statistic of :func:`make_skewed_line_data`.
+
+    Given :math:`x`, the target is :math:`y = a x + b + s(x) E` with
+    :math:`E \sim \operatorname{Exp}(1)` and :math:`s(x) = s_0 + s_1 x \ge 0`, so each location
+    statistic of :math:`y` given :math:`x` is :math:`a x + b + s(x)\,q`, where :math:`q` is the
+    same statistic of :math:`E`: :math:`q = 1` for the mean and :math:`q = -\ln(1 - \tau)` for the
+    :math:`\tau`-quantile (:math:`\ln 2` for the median). Each is therefore a line,
+
+    .. math:: \text{slope} = a + s_1 q, \qquad \text{intercept} = b + s_0 q .
+
+    Parameters
+    ----------
+    statistic : {"mean", "median"} or float
+        The conditional mean, the conditional median, or the conditional ``tau``-quantile for a
+        number ``tau`` in (0, 1).
+    slope, intercept, scale, scale_slope : float
+        The arguments given to :func:`make_skewed_line_data`.
+
+    Returns
+    -------
+    (float, float)
+        Slope and intercept of the line.
+
+    Raises
+    ------
+    ValueError
+        If ``statistic`` is none of the above, or :math:`s(x)` is negative somewhere on [-2, 2].
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in skewed_line_truth("median")]
+    [2.2773, 1.6931]
+    >>> skewed_line_truth("mean")
+    (2.4, 2.0)
+    """
+    _check_skewed_noise_scale(scale, scale_slope)
+    if statistic == "mean":
+        q = 1.0
+    elif statistic == "median":
+        q = float(np.log(2.0))
+    elif (
+        isinstance(statistic, (float, int, np.floating))
+        and not isinstance(statistic, bool)
+        and 0.0 < statistic < 1.0
+    ):
+        q = float(-np.log1p(-statistic))
+    else:
+        raise ValueError(
+            f"statistic must be 'mean', 'median' or a quantile level in (0, 1), got {statistic!r}"
+        )
+    return slope + scale_slope * q, intercept + scale * q

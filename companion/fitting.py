@@ -49,8 +49,8 @@ def fit_constant(
     y : array_like, shape (..., N)
         Labels; leading axes are a batch of independent problems.
     loss_grad : callable
-        A companion derivative such as :func:`~companion.losses.mse_loss_grad`, called with
-        ``reduction="none"`` and ``**loss_kwargs`` (for example ``beta``).
+        A companion derivative such as :func:`~companion.losses.regression.mse_loss_grad`,
+        called with ``reduction="none"`` and ``**loss_kwargs`` (for example ``beta``).
     init, lr, steps : float, float, int
         Starting value, step size :math:`\eta` and number of steps.
 
@@ -116,8 +116,8 @@ def fit_line(
     x, y : array_like, shape (..., N)
         Inputs and labels; leading axes are a batch of independent fits.
     loss_grad : callable
-        A companion derivative such as :func:`~companion.losses.l1_loss_grad`, called with
-        ``reduction="none"`` and ``**loss_kwargs``.
+        A companion derivative such as :func:`~companion.losses.regression.l1_loss_grad`,
+        called with ``reduction="none"`` and ``**loss_kwargs``.
     lr, steps, init : float, int, (float, float)
         Step size, number of steps and starting ``(slope, intercept)``.
 
@@ -184,3 +184,165 @@ def mse_lr_limit(x: Any) -> np.ndarray:
     bottom_row = np.stack([mean_x, np.ones_like(mean_x)], axis=-1)
     m = np.stack([top_row, bottom_row], axis=-2)
     return 1.0 / np.linalg.eigvalsh(m)[..., -1]
+
+
+def fit_constant_adam(
+    y: Any,
+    loss_grad: LossGrad,
+    *,
+    init: float = 0.0,
+    lr: float = 0.1,
+    steps: int = 100,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    **loss_kwargs: Any,
+) -> np.ndarray:
+    r"""Fit one constant prediction :math:`c` to the labels ``y`` with the Adam optimiser.
+
+    Adam keeps running averages of the gradient :math:`g_t` of the mean loss (the *momentum*)
+    and of its square,
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2,
+
+    and steps by their bias-corrected ratio,
+
+    .. math::
+        c_t = c_{t-1}
+              - \eta\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon},
+
+    the update of ``torch.optim.Adam`` with its defaults (no weight decay, no AMSGrad), without
+    importing PyTorch.
+
+    Parameters
+    ----------
+    y : array_like, shape (..., N)
+        Labels; leading axes are a batch of independent problems.
+    loss_grad : callable
+        A companion derivative such as
+        :func:`~companion.losses.regression.l1_loss_grad`, called with ``reduction="none"``
+        and ``**loss_kwargs``.
+    init, lr, steps : float, float, int
+        Starting value, learning rate :math:`\eta` and number of steps.
+    betas, eps : (float, float), float
+        :math:`(\beta_1, \beta_2)`, each in [0, 1), and :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (steps + 1, ...)
+        The whole path of :math:`c`, starting at ``init``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr`` or ``eps``, a negative ``steps``, or a beta outside [0, 1).
+
+    Examples
+    --------
+    >>> from companion import mse_loss_grad
+    >>> path = fit_constant_adam([1.0, 3.0], mse_loss_grad, lr=0.1, steps=500)
+    >>> round(float(path[-1]), 4)  # the mean
+    2.0
+    """
+    _check_schedule(lr, steps)
+    beta1, beta2 = betas
+    if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+        raise ValueError(f"betas must both be in [0, 1), got {betas!r}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    y = np.asarray(y, dtype=np.float64)
+    c = np.full(y.shape[:-1], float(init))
+    m, v = np.zeros_like(c), np.zeros_like(c)
+    path = [c]
+    for t in range(1, steps + 1):
+        pred = np.broadcast_to(c[..., None], y.shape)
+        g = _mean_grad(loss_grad, pred, y, **loss_kwargs).sum(axis=-1)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
+        c = c - lr / (1 - beta1**t) * m / denom
+        path.append(c)
+    return np.stack(path)
+
+
+def huber_weights(residual: Any, delta: float) -> np.ndarray:
+    r"""The weights with which Huber's loss counts each residual in least squares.
+
+    .. math:: w(r) = \frac{\psi(r)}{r} = \min\!\left(1, \frac{\delta}{|r|}\right),
+              \qquad \psi(r) = \mathrm{clip}(r, -\delta, \delta),
+
+    with :math:`w(0) = 1`. A residual inside the band keeps its full weight; one outside it
+    is down-weighted in proportion to its size, never to zero.
+
+    Examples
+    --------
+    >>> huber_weights(np.array([0.0, 0.5, -2.0, 10.0]), delta=1.0).tolist()
+    [1.0, 1.0, 0.5, 0.1]
+    """
+    if not delta > 0 or not np.isfinite(delta):
+        raise ValueError(f"delta must be a finite number > 0, got {delta!r}")
+    size = np.abs(np.asarray(residual, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0, delta / size)
+
+
+def fit_line_irls(x: Any, y: Any, delta: float, *, steps: int = 50) -> LineFit:
+    r"""Fit :math:`\hat y = a x + b` with Huber's loss by iteratively reweighted least squares.
+
+    Huber's estimate solves :math:`\sum_i \psi(r_i)\,(x_i, 1) = 0` with
+    :math:`r_i = a x_i + b - y_i`. Writing :math:`\psi(r) = w(r)\, r`
+    (:func:`huber_weights`) turns this into the normal equations of weighted least squares
+    with weights that depend on the fit. IRLS starts from ordinary least squares and
+    alternates: compute the weights of the current residuals, solve the weighted least
+    squares problem
+
+    .. math:: (a, b) \leftarrow \arg\min_{a, b} \sum_i w_i\, (a x_i + b - y_i)^2 .
+
+    Each step lowers the Huber loss, whose minimiser it converges to (the loss is convex).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (..., N)
+        Inputs and labels; leading axes are a batch of independent fits.
+    delta : float
+        Huber's threshold :math:`\delta`.
+    steps : int
+        Reweighting steps after the least-squares start.
+
+    Returns
+    -------
+    LineFit
+        The path, of shape ``(steps + 1, ...)``; ``slopes[0]`` is the least-squares fit.
+
+    Examples
+    --------
+    >>> x = np.linspace(-1.0, 1.0, 11)
+    >>> y = 3 * x + 1
+    >>> y[0] += 100.0  # one gross outlier
+    >>> fit = fit_line_irls(x, y, delta=0.5)
+    >>> round(float(fit.slopes[0]), 2), round(float(fit.slope), 2)  # least squares, Huber
+    (-19.73, 2.83)
+    """
+    check_count("steps", steps, minimum=0)
+    huber_weights(np.zeros(1), delta)  # checks delta
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim == 0 or x.shape[-1] < 2:
+        raise ValueError(
+            f"x and y must have the same shape with at least two points, got {x.shape} and "
+            f"{y.shape}"
+        )
+    weights = np.ones_like(y)
+    slopes, intercepts = [], []
+    for _ in range(steps + 1):
+        total = weights.sum(axis=-1, keepdims=True)
+        mean_x = (weights * x).sum(axis=-1, keepdims=True) / total
+        mean_y = (weights * y).sum(axis=-1, keepdims=True) / total
+        dx = x - mean_x
+        a = (weights * dx * (y - mean_y)).sum(axis=-1) / (weights * dx * dx).sum(axis=-1)
+        b = mean_y[..., 0] - a * mean_x[..., 0]
+        slopes.append(a)
+        intercepts.append(b)
+        weights = huber_weights(a[..., None] * x + b[..., None] - y, delta)
+    return LineFit(np.stack(slopes), np.stack(intercepts))

@@ -26,8 +26,8 @@ except ModuleNotFoundError as error:
 
 BACKGROUND = "white"
 
-# Fonts sized for figures about 6 inches wide shown in a text column of about 690 px (desktop)
-# or 360 px (phone); SVG ids salted with a constant so the same figure gives the same file.
+#: Fonts sized for figures about 6 inches wide shown in a text column of about 690 px (desktop)
+#: or 360 px (phone); SVG ids salted with a constant so the same figure gives the same file.
 BOOK_STYLE: dict[str, Any] = {
     "font.size": 12,
     "axes.titlesize": 13,

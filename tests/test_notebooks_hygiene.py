@@ -9,26 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from book_toc import TOC as TOC_YAML
+from book_toc import TOC_DOCS, toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 PYTHON3_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
-def toc_files(entry: dict | list) -> list[str]:
-    """All ``file:`` entries of a jupyter-book ``_toc.yml``, in reading order."""
-    if isinstance(entry, list):
-        return [f for item in entry for f in toc_files(item)]
-    files = [entry["root"]] if "root" in entry else []
-    if "file" in entry:
-        files.append(entry["file"])
-    for key in ("parts", "chapters", "sections"):
-        files += toc_files(entry.get(key, []))
-    return files
-
-
-TOC = toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+TOC = TOC_DOCS
 NOTEBOOKS = sorted(
     p
     for p in BOOK.rglob("*.ipynb")
@@ -43,22 +32,30 @@ def resolve_toc_entry(entry: str) -> list[Path]:
     return [c for c in candidates if c.is_file()]
 
 
-def test_toc_opens_with_the_landing_page_and_ends_with_api_and_references():
-    assert TOC[0] == "book/intro"
-    assert TOC[-2:] == ["book/api", "book/references"]
+PART_ONE = "Part I: regression losses"
+DESIGN_CHAPTERS = [
+    "book/01_why_loss_functions",
+    "book/02_metric_vs_loss",
+    "book/03_l1_loss",
+    "book/04_mse_and_rmse",
+    "book/05_smooth_l1_and_huber",
+    "book/06_choosing_a_regression_loss",
+]
+REFERENCE_PART = ("Reference", ["book/api", "book/execution_statistics", "book/references"])
+
+
+def test_toc_opens_with_the_landing_page_and_ends_with_the_reference_part():
+    assert TOC_YAML["root"] == "book/intro" and TOC[0] == "book/intro"
+    last = TOC_YAML["parts"][-1]
+    assert (last["caption"], toc_files(last)) == REFERENCE_PART
+    assert TOC[-len(REFERENCE_PART[1]) :] == REFERENCE_PART[1]
     assert len(set(TOC)) == len(TOC), "an entry is listed twice"
 
 
-def test_toc_keeps_the_design_chapters_in_order():
-    design_chapters = [
-        "book/01_why_loss_functions",
-        "book/02_metric_vs_loss",
-        "book/03_l1_loss",
-        "book/04_mse_and_rmse",
-        "book/05_smooth_l1_and_huber",
-        "book/06_choosing_a_regression_loss",
-    ]
-    assert [entry for entry in TOC if entry in design_chapters] == design_chapters
+def test_toc_keeps_the_design_chapters_in_order_in_part_one():
+    first = TOC_YAML["parts"][0]
+    assert (first["caption"], toc_files(first)) == (PART_ONE, DESIGN_CHAPTERS)
+    assert [entry for entry in TOC if entry in DESIGN_CHAPTERS] == DESIGN_CHAPTERS
 
 
 @pytest.mark.parametrize("entry", TOC)
