@@ -80,12 +80,16 @@ In forward mode an element whose derivative is NaN or infinite makes the other e
 derivatives of a ``'mean'`` or ``'sum'`` loss NaN too (NaN x 0), as with PyTorch's kernels.
 """
 
+# ruff: noqa: UP007 - ``Union[float, Array]``, not ``float | Array``: Sphinx 7.4 resolves the
+# ``Array`` alias (autodoc_type_aliases) inside ``Union`` but not in ``|``, which would leave an
+# unresolved reference in the API page.
+
 from __future__ import annotations
 
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Union
 
 import array_api_compat
 
@@ -369,7 +373,7 @@ def mse_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "me
 
 @fill_doc
 def smooth_l1_loss_reference(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float | Array = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Smooth L1 loss by its array-API formula on every library; see :func:`smooth_l1_loss`.
 
@@ -413,7 +417,7 @@ def smooth_l1_loss_reference(
 
 @fill_doc
 def huber_loss_reference(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float | Array = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Huber loss by its array-API formula on every library; see :func:`huber_loss`.
 
@@ -635,7 +639,7 @@ def rmse(input: ArrayLike, target: ArrayLike) -> Array:
 
 @fill_doc
 def smooth_l1_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float | Array = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Smooth L1 loss: quadratic for differences below ``beta``, linear with slope 1 above.
 
@@ -722,7 +726,7 @@ def smooth_l1_loss(
 
 @fill_doc
 def huber_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float | Array = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Huber loss: quadratic for differences below ``delta``, linear with slope ``delta`` above.
 
@@ -865,7 +869,7 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
 
 @fill_doc
 def smooth_l1_loss_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float | Array = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Derivative of :func:`smooth_l1_loss` with respect to ``input``.
 
@@ -910,7 +914,7 @@ def smooth_l1_loss_grad(
 
 @fill_doc
 def huber_loss_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float | Array = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Derivative of :func:`huber_loss` with respect to ``input``.
 
