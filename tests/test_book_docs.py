@@ -11,11 +11,13 @@ from book_toc import TOC_DOCS
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 INTRO = (ROOT / "book" / "intro.md").read_text()
+API = (ROOT / "book" / "api.md").read_text()
 
 
 def fenced_blocks(markdown: str, language: str | None = None) -> list[str]:
     """The bodies of the markdown's fenced code blocks (of one language, if given)."""
-    blocks = re.findall(r"^```(\w*)\n(.*?)^```", markdown, flags=re.M | re.S)
+    # the info string may be a MyST directive such as {eval-rst}
+    blocks = re.findall(r"^```([^\n`]*)\n(.*?)^```", markdown, flags=re.M | re.S)
     return [body for lang, body in blocks if language is None or lang == language]
 
 
@@ -63,7 +65,8 @@ def test_intro_links_every_chapter_in_toc_order():
 @pytest.mark.parametrize(
     "source, code",
     [("README.md", code) for code in fenced_blocks(README, "python")]
-    + [("book/intro.md", code) for code in fenced_blocks(INTRO, "python")],
+    + [("book/intro.md", code) for code in fenced_blocks(INTRO, "python")]
+    + [("book/api.md", code) for code in fenced_blocks(API, "python")],
 )
 def test_python_examples_run(source, code):
     exec(compile(code, source, "exec"), {})

@@ -280,16 +280,20 @@ def test_float16_smooth_l1_does_not_overflow_where_torch_does():
     assert torch.allclose(ours.float(), exact.float(), rtol=1e-3)
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_the_tests_would_catch_the_naive_formulations():
     """Why the reference formula is written as it is, shown on the data the tests use.
 
     With ``where`` an infinite difference gets a NaN gradient (0 * inf in the unused branch);
     with optax's ``0.5 q^2 + delta (|d| - q)`` two gradient paths nearly cancel for small
-    residuals under a large delta, and float32 loses digits. The companion's formula has
-    neither problem, so the agreement tests above (rtol 1e-6) can tell them apart.
+    residuals under a large delta, and float32 loses digits; the companion's earlier
+    ``q (|d| - q / 2)`` multiplies the zero derivative of ``q`` by ``|d| = inf`` in forward
+    mode (and in JAX's reverse mode), giving NaN. The formula ``0.5 q^2 + delta (p - delta)``,
+    ``p = max(|d|, delta)``, has none of these problems, so the agreement tests (rtol 1e-6)
+    can tell them apart.
     """
     delta = 1000.0
-    d = torch.tensor([math.inf, 1e-3, 0.5], requires_grad=True)
+    d = torch.tensor([math.inf, 1e-3, 0.5])
 
     def with_where(d):
         a = d.abs()
@@ -300,14 +304,43 @@ def test_the_tests_would_catch_the_naive_formulations():
         q = torch.minimum(a, torch.tensor(delta))
         return (0.5 * q * q + delta * (a - q)).sum()
 
-    def grad(loss):
-        d.grad = None
-        loss(d).backward()
-        return d.grad.clone()
+    def with_a_product(d):
+        a = d.abs()
+        q = torch.minimum(a, torch.tensor(delta))
+        return (q * (a - 0.5 * q)).sum()
 
-    expected = grad(lambda d: F.huber_loss(d, torch.zeros(3), reduction="sum", delta=delta))
-    assert torch.isnan(grad(with_where)[0])
-    naive = grad(with_cancelling_paths)
+    def ours(d):
+        return companion.huber_loss_reference(d, torch.zeros(3), "sum", delta=delta)
+
+    expected = torch.func.grad(
+        lambda d: F.huber_loss(d, torch.zeros(3), reduction="sum", delta=delta)
+    )(d)
+    assert torch.isnan(torch.func.grad(with_where)(d)[0])
+    naive = torch.func.grad(with_cancelling_paths)(d)
     assert abs(naive[1] / expected[1] - 1) > 1e-3
-    ours = grad(lambda d: companion.huber_loss_reference(d, torch.zeros(3), "sum", delta=delta))
-    torch.testing.assert_close(ours, expected, rtol=1e-6, atol=0)
+    torch.testing.assert_close(torch.func.grad(with_a_product)(d), expected, rtol=1e-6, atol=0)
+    assert torch.isnan(torch.func.jacfwd(with_a_product)(d)).all()
+    for derivative in (torch.func.grad, torch.func.jacfwd):
+        torch.testing.assert_close(derivative(ours)(d), expected, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["l1_loss", "huber_loss"])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_float16_formulas_round_like_torch(backend, name, reduction):
+    """In half precision each element is computed in float32 and rounded once, and reductions
+    accumulate in float32, as PyTorch's kernels do: L1 and Huber then equal PyTorch's float16
+    results bit for bit (a chain of float16 operations was up to 2 ulp off)."""
+    rng = np.random.default_rng(3)
+    # differences of up to about 40: every sum stays below float16's largest value, 65504
+    x, y = (rng.normal(size=500) * 10).astype(np.float16), rng.normal(size=500).astype(np.float16)
+    xp = BACKENDS[backend]
+    for params in ({}, {"delta": 0.25}, {"delta": 1000.0}) if name == "huber_loss" else ({},):
+        ours = getattr(companion, f"{name}_reference")(
+            xp.asarray(x), xp.asarray(y), reduction, **params
+        )
+        theirs = getattr(F, name)(
+            torch.from_numpy(x), torch.from_numpy(y), reduction=reduction, **params
+        )
+        assert dtype_name(ours) == "float16"
+        np.testing.assert_array_equal(to_numpy(ours), theirs.numpy())

@@ -10,10 +10,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Docstring sections shared by several functions, filled in by ``_doc``.
 DOCS = {
     "input_target": r"""input : array_like
-        Predictions :math:`x`: an array of any array-API library (NumPy, PyTorch,
-        array-api-strict, ...), a Python number or a (nested) list of numbers.
+        Predictions :math:`x`: an array of any array-API library (NumPy, PyTorch, JAX,
+        dask, array-api-strict, ...), a Python number or a (nested) list of numbers.
     target : array_like
-        Targets :math:`y`: the same shape as ``input`` and the same array library.""",
+        Targets :math:`y`: the same shape as ``input`` (a dimension of unknown size, as in
+        dask after boolean indexing, is not compared) and the same array library.""",
     "reduction": r"""reduction : {'mean', 'sum', 'none'}, default 'mean'
         ``'mean'``: :math:`\frac{1}{N}\sum_i \ell_i` over all :math:`N` elements
         (NaN, without a warning, when :math:`N = 0`); ``'sum'``: :math:`\sum_i \ell_i`
@@ -30,10 +31,14 @@ DOCS = {
         booleans or complex numbers.
     ValueError
         If their shapes differ, or ``reduction`` is not ``'mean'``, ``'sum'`` or ``'none'``.""",
-    "beta": """beta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``>= 0``.""",
-    "delta": """delta : float, default 1.0
-        Where the loss turns from quadratic to linear; finite and ``> 0``.""",
+    "beta": """beta : float or 0-d array, default 1.0
+        Where the loss turns from quadratic to linear; finite and ``>= 0``. A value traced
+        by JAX (``jax.jit``, ``jax.vmap``, ``jax.grad``) or a dask array is not checked: a
+        refused one makes the result NaN.""",
+    "delta": """delta : float or 0-d array, default 1.0
+        Where the loss turns from quadratic to linear; finite and ``> 0``. A value traced
+        by JAX (``jax.jit``, ``jax.vmap``, ``jax.grad``) or a dask array is not checked: a
+        refused one makes the result NaN.""",
     "grad_returns": r"""Returns
     -------
     array

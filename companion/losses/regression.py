@@ -2,8 +2,10 @@ r"""Regression losses and their derivatives, for NumPy, PyTorch and any array-AP
 
 Every loss is written once, against the array API standard
 (``xp = array_api_compat.array_namespace(input, target)``), so it runs on NumPy arrays,
-PyTorch tensors (autograd flows through it), array-api-strict arrays and any other
-array-API library; Python numbers and lists are accepted too. Names and arguments follow
+PyTorch tensors (autograd flows through it), JAX and dask arrays, array-api-strict arrays and
+any other library that implements the standard, version 2022.12 or later (an older one raises
+``TypeError``; 2022.12 lacks ``minimum``, ``maximum`` and ``clip``, so the formulas use
+``where`` there). Python numbers and lists are accepted too. Names and arguments follow
 :mod:`torch.nn.functional`, so one can be swapped for the other.
 
 On PyTorch tensors, :func:`l1_loss`, :func:`mse_loss`, :func:`smooth_l1_loss` and
@@ -40,12 +42,54 @@ Differences from :mod:`torch.nn.functional`, all deliberate:
 - :func:`rmse` and the analytic derivatives (``*_grad``) have no PyTorch counterpart.
   :func:`l1_loss_grad` is NaN where the difference is NaN, as the array API's ``sign`` is;
   PyTorch's autograd gives 0 there because ``torch.sign(nan)`` is 0.
+
+Half precision (float16, bfloat16) is computed element by element in float32 and rounded
+once, and ``'mean'`` and ``'sum'`` accumulate in float32, as PyTorch's kernels do (all but
+the float16 ``smooth_l1_loss`` above); on the tests' data the formulas' float16 L1 and Huber
+losses then equal PyTorch's bit for bit.
+
+**Transformations and lazy arrays.** The functions work under PyTorch's ``torch.func``
+(``grad``, ``jacrev``, ``jacfwd``, ``jvp``), ``torch.vmap`` and
+``torch.compile(fullgraph=True)`` (also with a Python number or list as one argument); under
+JAX's ``jax.grad``, ``jax.jacfwd``, ``jax.vmap`` and ``jax.jit``; and on dask arrays, where
+they only build a graph and compute nothing, also for dimensions of unknown size (after
+``x[mask]``). Such a dimension cannot be compared before it is computed, so only the known
+ones are; the derivatives' ``'mean'`` divides by a lazily counted :math:`N`. Under
+``jax.jit`` a ``beta`` or ``delta`` given as a number is traced (optax's
+``jax.jit(huber_loss)(x, y, delta=1.0)``), and so are the values ``jax.vmap`` sweeps and
+``jax.grad`` differentiates with respect to. A traced or lazy value cannot be checked when the
+function is called: one the checks would refuse (negative, NaN, infinite, or a zero
+``delta``) makes the result NaN instead of raising. Mark it static
+(``jax.jit(huber_loss, static_argnames="delta")``) to have it checked.
+
+**Derivatives at the kinks.** Per element, with :math:`d = x - y`, in PyTorch (autograd,
+reverse and forward mode), in JAX (reverse and forward mode) and by the ``*_grad`` functions:
+
+- at :math:`d = 0` every derivative is 0 (JAX differentiates ``abs`` at 0 as +1, so on JAX
+  the formulas compute :math:`|d|` with ``where``);
+- at :math:`|d| = \beta` (or :math:`\delta`) it is the slope both pieces share, :math:`\pm 1`
+  (or :math:`\pm\delta`);
+- at :math:`d = \pm\infty` it is the finite slope :math:`\pm 1` of L1 and Smooth L1 and
+  :math:`\pm\delta` of Huber, and :math:`\pm\infty` for MSE (in forward mode PyTorch's own
+  ``mse_loss`` kernel, which :func:`mse_loss` calls on tensors, gives NaN there);
+- at a NaN difference it is NaN, except for L1 and Smooth L1 with :math:`\beta = 0`:
+  PyTorch gives 0 (``torch.sign(nan)`` is 0), JAX -1 (its derivative of ``abs`` at NaN),
+  the ``*_grad`` functions NaN.
+
+In forward mode an element whose derivative is NaN or infinite makes the other elements'
+derivatives of a ``'mean'`` or ``'sum'`` loss NaN too (NaN x 0), as with PyTorch's kernels.
 """
+
+# ruff: noqa: UP007 - ``Union[float, Array]``, not ``float | Array``: Sphinx 7.4 resolves the
+# ``Array`` alias (autodoc_type_aliases) inside ``Union`` but not in ``|``, which would leave an
+# unresolved reference in the API page.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Union
 
 import array_api_compat
 
@@ -74,69 +118,190 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------
-# The formulas. They take validated arrays of one namespace ``xp``.
+# The formulas. They take validated arrays of one namespace ``xp``; ``beta`` and ``delta``
+# are Python floats, or 0-d arrays when traced (``jax.jit``, ``jax.grad``, ``jax.vmap``).
+
+
+def _is_2023_12_or_later(xp: Any) -> bool:
+    """Whether ``xp`` has ``minimum``, ``maximum`` and ``clip`` (array API 2023.12 on)."""
+    return bool(getattr(xp, "__array_api_version__", "2023.12") >= "2023.12")
+
+
+def _minimum(xp: Any, a: Any, b: Any) -> Any:
+    """``min(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
+    return xp.minimum(a, b) if _is_2023_12_or_later(xp) else xp.where(b < a, b, a)
+
+
+def _maximum(xp: Any, a: Any, b: Any) -> Any:
+    """``max(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
+    return xp.maximum(a, b) if _is_2023_12_or_later(xp) else xp.where(b > a, b, a)
+
+
+def _abs(xp: Any, diff: Any) -> Any:
+    """``|d|``, whose derivative at ``d = 0`` is 0 in PyTorch's and JAX's autodiff.
+
+    PyTorch differentiates ``abs`` at 0 as 0; JAX as +1 (``jax.grad(jnp.abs)(0.0) == 1``),
+    so on JAX the zero is selected by ``where`` instead, whose derivative there is 0.
+    """
+    if array_api_compat.is_jax_namespace(xp):
+        return xp.where(diff == 0, xp.zeros_like(diff), xp.abs(diff))
+    return xp.abs(diff)
+
+
+def _sign(xp: Any, diff: Any) -> Any:
+    """The array API's ``sign``, NaN for NaN.
+
+    On PyTorch, array-api-compat's ``sign`` gets NaN right by assigning through a boolean
+    mask, which ``torch.vmap`` cannot batch; ``where`` does the same without it.
+    """
+    if array_api_compat.is_torch_namespace(xp):
+        return xp.where(xp.isnan(diff), diff, _torch().sign(diff))
+    return xp.sign(diff)
+
+
+def _parameter(xp: Any, value: Any, like: Any) -> Any:
+    """``beta`` or ``delta`` (a number or a traced 0-d array) as a 0-d array like ``like``."""
+    if isinstance(value, float):
+        return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+    return xp.astype(value, like.dtype)  # traced: already an array (jax.vmap rejects device=)
+
+
+def _divisor(xp: Any, beta: Any) -> Any:
+    """``beta`` to divide ``min(|d|, beta)`` by: a number as it is (> 0 where it is used); a
+    traced 0-d array with 1 in place of 0, so that ``beta = 0`` gives 0 / 1, not 0 / 0."""
+    if isinstance(beta, float):
+        return beta
+    return xp.where(beta == 0, xp.ones_like(beta), beta)
+
+
+def _clip(xp: Any, x: Any, bound: Any) -> Any:
+    """``x`` clipped to ``[-bound, bound]``, NaN where ``x`` is NaN.
+
+    ``clip`` (array API 2023.12; one pass on NumPy) for a number; otherwise, and on
+    array API 2022.12 or a size unknown until computed (array-api-compat's ``clip``
+    broadcasts shapes, which fails there), ``minimum`` and ``maximum``.
+    """
+    known_size = array_api_compat.size(x) is not None
+    if isinstance(bound, float) and known_size and _is_2023_12_or_later(xp):
+        return xp.clip(x, min=-bound, max=bound)
+    b = _parameter(xp, bound, x)
+    return _minimum(xp, _maximum(xp, x, -b), b)
+
+
+def _if_zero(xp: Any, beta: Any, zero: Callable[[], Any], otherwise: Callable[[], Any]) -> Any:
+    """``zero()`` if ``beta == 0``, else ``otherwise()``: a Python branch for a number,
+    ``where`` (computing both) for a traced 0-d array, NaN included."""
+    if isinstance(beta, float):
+        return zero() if beta == 0 else otherwise()
+    return xp.where(beta == 0, zero(), otherwise())
+
+
+@functools.cache
+def _is_half(xp: Any, dtype: Any) -> bool:
+    """Whether a floating ``dtype`` is narrower than float32 (float16, bfloat16)."""
+    return bool(xp.finfo(dtype).bits < 32)
+
+
+def _in_float32_if_half(
+    xp: Any, compute: Callable[[Any, Any], Any], input: Any, target: Any
+) -> Any:
+    """``compute(input, target)``, element by element; float16 and bfloat16 are computed in
+    float32 and each result rounded once, as PyTorch's kernels do, instead of rounding after
+    every operation."""
+    dtype = input.dtype
+    if not _is_half(xp, dtype):
+        return compute(input, target)
+    wide = compute(xp.astype(input, xp.float32), xp.astype(target, xp.float32))
+    return xp.astype(wide, dtype)
 
 
 def _reduce(loss: Any, reduction: str, xp: Any) -> Any:
-    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently."""
+    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently.
+
+    Half precision is accumulated in float32 and rounded once, as PyTorch does.
+    """
     if reduction == "none":
         return loss
+    if _is_half(xp, loss.dtype):
+        return xp.astype(_reduce(xp.astype(loss, xp.float32), reduction, xp), loss.dtype)
     if reduction == "sum":
         return xp.sum(loss)
-    if math.prod(loss.shape) == 0:
+    if array_api_compat.size(loss) == 0:
         # sum() keeps the autograd graph; 0 * nan is NaN without NumPy's 0/0 warning.
         return xp.sum(loss) * math.nan
     return xp.mean(loss)
 
 
-def _scale(grad: Any, reduction: str) -> Any:
+def _scale(grad: Any, reduction: str, xp: Any) -> Any:
     """Divide per-element derivatives by N for 'mean' ('sum' and 'none' keep them)."""
-    if reduction == "mean":
-        return grad / max(math.prod(grad.shape), 1)
-    return grad
+    if reduction != "mean":
+        return grad
+    n = array_api_compat.size(grad)
+    if n is None:  # unknown until computed (dask after boolean indexing): count lazily
+        return grad / xp.astype(xp.sum(xp.ones_like(grad, dtype=xp.int64)), grad.dtype)
+    return grad / max(n, 1)
 
 
-def _clipped(abs_diff: Any, bound: float, xp: Any) -> Any:
-    """``min(|d|, bound)``: the part of ``|d|`` on which Huber and Smooth L1 are quadratic.
-
-    Written with ``minimum`` rather than a branch (``where``): past the bound, ``minimum``
-    passes no gradient to this term at all, so an infinite ``|d|`` still gets the finite
-    slope, where ``where`` would multiply an infinite gradient by zero and give NaN.
-    """
-    bound_array = xp.asarray(bound, dtype=abs_diff.dtype, device=array_api_compat.device(abs_diff))
-    return xp.minimum(abs_diff, bound_array)
+def _l1(xp: Any, input: Array, target: Array) -> Any:
+    return _abs(xp, input - target)
 
 
-def _l1(xp: Any, input: Array, target: Array, reduction: str) -> Any:
-    return _reduce(xp.abs(input - target), reduction, xp)
-
-
-def _mse(xp: Any, input: Array, target: Array, reduction: str) -> Any:
+def _mse(xp: Any, input: Array, target: Array) -> Any:
     # One expression, so NumPy squares its temporary difference in place.
-    return _reduce((input - target) ** 2, reduction, xp)
+    return (input - target) ** 2
 
 
-def _smooth_l1(xp: Any, input: Array, target: Array, reduction: str, beta: float) -> Any:
-    abs_diff = xp.abs(input - target)
-    if beta == 0.0:  # the limit beta -> 0 is L1 (the formula below would divide 0 by 0)
-        return _reduce(abs_diff, reduction, xp)
-    q = _clipped(abs_diff, beta, xp)
-    # (q / beta) <= 1, so nothing overflows that the loss itself does not.
-    return _reduce((q / beta) * (abs_diff - 0.5 * q), reduction, xp)
+def _smooth_l1(xp: Any, input: Array, target: Array, beta: Any) -> Any:
+    abs_diff = _abs(xp, input - target)
+    if isinstance(beta, float) and beta == 0.0:
+        return abs_diff  # the limit beta -> 0 is L1, in value and in autograd
+    kink = _parameter(xp, beta, abs_diff)
+    q, p = _minimum(xp, abs_diff, kink), _maximum(xp, abs_diff, kink)
+    # (q / 2)(q / beta) rather than q^2 / (2 beta): q / beta <= 1, so nothing overflows that
+    # the loss does not. A traced beta = 0 gives q = 0 and p = |d|, the L1 loss, here too.
+    return (0.5 * q) * (q / _divisor(xp, beta)) + (p - kink)
 
 
-def _huber(xp: Any, input: Array, target: Array, reduction: str, delta: float) -> Any:
-    abs_diff = xp.abs(input - target)
-    q = _clipped(abs_diff, delta, xp)
-    # Below delta the two gradient paths through q cancel exactly, so small residuals
-    # keep all their digits even when delta is large.
-    return _reduce(q * (abs_diff - 0.5 * q), reduction, xp)
+def _huber(xp: Any, input: Array, target: Array, delta: Any) -> Any:
+    abs_diff = _abs(xp, input - target)
+    kink = _parameter(xp, delta, abs_diff)
+    q, p = _minimum(xp, abs_diff, kink), _maximum(xp, abs_diff, kink)
+    # See huber_loss_reference for why: exact derivatives, also at |d| = inf, in every mode.
+    return (0.5 * q) * q + kink * (p - kink)
+
+
+def _loss(
+    xp: Any,
+    formula: Callable[..., Any],
+    input: Array,
+    target: Array,
+    reduction: str,
+    *parameter: Any,
+) -> Any:
+    """The per-element ``formula``, reduced."""
+    loss = _in_float32_if_half(xp, lambda a, b: formula(xp, a, b, *parameter), input, target)
+    return _reduce(loss, reduction, xp)
+
+
+def _derivative(
+    xp: Any, formula: Callable[[Any], Any], input: Array, target: Array, reduction: str
+) -> Any:
+    """``formula(x - y)``, the per-element derivative, scaled for ``reduction``."""
+    return _in_float32_if_half(
+        xp, lambda a, b: _scale(formula(a - b), reduction, xp), input, target
+    )
 
 
 def _torch_functional() -> Any:
     import torch.nn.functional
 
     return torch.nn.functional
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,7 +337,7 @@ def l1_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "mea
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _l1(xp, input, target, reduction)
+    return _loss(xp, _l1, input, target, reduction)
 
 
 @fill_doc
@@ -203,12 +368,12 @@ def mse_loss_reference(input: ArrayLike, target: ArrayLike, reduction: str = "me
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _mse(xp, input, target, reduction)
+    return _loss(xp, _mse, input, target, reduction)
 
 
 @fill_doc
 def smooth_l1_loss_reference(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Smooth L1 loss by its array-API formula on every library; see :func:`smooth_l1_loss`.
 
@@ -216,12 +381,14 @@ def smooth_l1_loss_reference(
 
     .. math::
 
-        \ell_i = \frac{q_i}{\beta}\left(|d_i| - \frac{q_i}{2}\right), \qquad
-        q_i = \min(|d_i|, \beta), \qquad d_i = x_i - y_i,
+        \ell_i = \frac{q_i}{2} \cdot \frac{q_i}{\beta} + (p_i - \beta), \qquad
+        q_i = \min(|d_i|, \beta), \quad p_i = \max(|d_i|, \beta),
 
-    and :math:`\ell_i = |d_i|` when :math:`\beta = 0`. For :math:`|d_i| < \beta` it is
-    :math:`d_i^2 / (2\beta)`, otherwise :math:`|d_i| - \beta/2`. Written with ``minimum``,
-    autograd gives the right slope (:math:`\pm 1`) even for an infinite difference.
+    with :math:`d_i = x_i - y_i`, and :math:`\ell_i = |d_i|` when :math:`\beta = 0`. For
+    :math:`|d_i| < \beta` it is :math:`d_i^2 / (2\beta)`, otherwise :math:`|d_i| - \beta/2`.
+    It is :func:`huber_loss_reference`'s formula divided by :math:`\beta` (see there why it
+    is written this way), with :math:`q_i/\beta \le 1` computed first so that nothing
+    overflows that the loss does not.
 
     Parameters
     ----------
@@ -243,14 +410,14 @@ def smooth_l1_loss_reference(
     [0.125 2.5  ]
     """
     reduction = check_reduction(reduction)
-    beta = check_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    return _smooth_l1(xp, input, target, reduction, beta)
+    return _loss(xp, _smooth_l1, input, target, reduction, beta)
 
 
 @fill_doc
 def huber_loss_reference(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Huber loss by its array-API formula on every library; see :func:`huber_loss`.
 
@@ -258,13 +425,23 @@ def huber_loss_reference(
 
     .. math::
 
-        \ell_i = q_i\left(|d_i| - \frac{q_i}{2}\right), \qquad
-        q_i = \min(|d_i|, \delta), \qquad d_i = x_i - y_i.
+        \ell_i = \tfrac12 q_i^2 + \delta\,(p_i - \delta), \qquad
+        q_i = \min(|d_i|, \delta), \quad p_i = \max(|d_i|, \delta),
 
-    For :math:`|d_i| < \delta` it is :math:`d_i^2 / 2`, otherwise
-    :math:`\delta(|d_i| - \delta/2)`. Written with ``minimum``, autograd gives the right
-    slope (:math:`\pm\delta`) even for an infinite difference, and below :math:`\delta` the
-    gradient keeps full precision however large :math:`\delta` is.
+    with :math:`d_i = x_i - y_i`. For :math:`|d_i| < \delta` it is :math:`d_i^2 / 2`,
+    otherwise :math:`\delta(|d_i| - \delta/2)`. Each term changes with :math:`|d_i|` on one
+    side of :math:`\delta` only, which keeps its derivative exact under every autodiff:
+
+    - below :math:`\delta` it is :math:`q_i \operatorname{sign}(d_i)`, with nothing that
+      cancels, so small residuals keep every float32 digit however large :math:`\delta` is
+      (optax's :math:`\tfrac12 q_i^2 + \delta(|d_i| - q_i)` computes
+      :math:`\delta + (q_i - \delta)` there);
+    - every factor that multiplies a derivative is finite (:math:`q_i \le \delta`), so an
+      infinite difference gets the slope :math:`\pm\delta` in reverse and forward mode, in
+      PyTorch and JAX (:math:`q_i(|d_i| - q_i/2)` multiplies the zero derivative of
+      :math:`q_i` by :math:`|d_i| = \infty`: NaN);
+    - at :math:`|d_i| = \delta` PyTorch and JAX give half the derivative to each argument of
+      ``minimum`` and ``maximum``, and the two halves add up to :math:`\pm\delta`.
 
     Parameters
     ----------
@@ -287,9 +464,9 @@ def huber_loss_reference(
     [0.125 4.   ]
     """
     reduction = check_reduction(reduction)
-    delta = check_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    return _huber(xp, input, target, reduction, delta)
+    return _loss(xp, _huber, input, target, reduction, delta)
 
 
 # ---------------------------------------------------------------------------------------
@@ -306,8 +483,8 @@ def l1_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
 
     The loss grows linearly with the error, and its derivative
     :math:`\operatorname{sign}(x_i - y_i)` has the same size for every error (0 at a
-    perfect prediction, the sub-gradient autograd picks). The constant minimising the
-    summed L1 loss over a data set is a median.
+    perfect prediction: the sub-gradient PyTorch's and JAX's autodiff give here). The
+    constant minimising the summed L1 loss over a data set is a median.
 
     Parameters
     ----------
@@ -356,7 +533,7 @@ def l1_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return _torch_functional().l1_loss(input, target, reduction=reduction)
-    return _l1(xp, input, target, reduction)
+    return _loss(xp, _l1, input, target, reduction)
 
 
 @fill_doc
@@ -408,7 +585,7 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Ar
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return _torch_functional().mse_loss(input, target, reduction=reduction)
-    return _mse(xp, input, target, reduction)
+    return _loss(xp, _mse, input, target, reduction)
 
 
 @fill_doc
@@ -457,12 +634,12 @@ def rmse(input: ArrayLike, target: ArrayLike) -> Array:
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return xp.sqrt(_torch_functional().mse_loss(input, target, reduction="mean"))
-    return xp.sqrt(_mse(xp, input, target, "mean"))
+    return xp.sqrt(_loss(xp, _mse, input, target, "mean"))
 
 
 @fill_doc
 def smooth_l1_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Smooth L1 loss: quadratic for differences below ``beta``, linear with slope 1 above.
 
@@ -540,16 +717,16 @@ def smooth_l1_loss(
     tensor([ 0.5000,  1.0000,  1.0000, -1.0000])
     """
     reduction = check_reduction(reduction)
-    beta = check_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp) and input.dtype != xp.float16:
         return _torch_functional().smooth_l1_loss(input, target, reduction=reduction, beta=beta)
-    return _smooth_l1(xp, input, target, reduction, beta)
+    return _loss(xp, _smooth_l1, input, target, reduction, beta)
 
 
 @fill_doc
 def huber_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Huber loss: quadratic for differences below ``delta``, linear with slope ``delta`` above.
 
@@ -610,11 +787,11 @@ def huber_loss(
     [0.125 4.   ]
     """
     reduction = check_reduction(reduction)
-    delta = check_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
         return _torch_functional().huber_loss(input, target, reduction=reduction, delta=delta)
-    return _huber(xp, input, target, reduction, delta)
+    return _loss(xp, _huber, input, target, reduction, delta)
 
 
 # ---------------------------------------------------------------------------------------
@@ -629,7 +806,7 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -
 
         \frac{\partial \ell_i}{\partial x_i} = \operatorname{sign}(x_i - y_i)
 
-    with the sub-gradient 0 at :math:`x_i = y_i`, the one autograd uses.
+    with the sub-gradient 0 at :math:`x_i = y_i`, the one PyTorch's and JAX's autodiff give.
 
     Parameters
     ----------
@@ -656,7 +833,7 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _scale(xp.sign(input - target), reduction)
+    return _derivative(xp, lambda d: _sign(xp, d), input, target, reduction)
 
 
 @fill_doc
@@ -687,12 +864,12 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
     """
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
-    return _scale(2.0 * (input - target), reduction)
+    return _derivative(xp, lambda d: 2.0 * d, input, target, reduction)
 
 
 @fill_doc
 def smooth_l1_loss_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Derivative of :func:`smooth_l1_loss` with respect to ``input``.
 
@@ -724,17 +901,20 @@ def smooth_l1_loss_grad(
     [ 0.5  1.   1.  -1. ]
     """
     reduction = check_reduction(reduction)
-    beta = check_parameter("beta", beta, allow_zero=True)
+    beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    diff = input - target
-    if beta == 0.0:
-        return _scale(xp.sign(diff), reduction)
-    return _scale(xp.clip(diff / beta, min=-1.0, max=1.0), reduction)
+
+    def slope(d: Any) -> Any:
+        return _if_zero(
+            xp, beta, lambda: _sign(xp, d), lambda: _clip(xp, d / _divisor(xp, beta), 1.0)
+        )
+
+    return _derivative(xp, slope, input, target, reduction)
 
 
 @fill_doc
 def huber_loss_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: Union[float, Array] = 1.0
 ) -> Array:
     r"""Derivative of :func:`huber_loss` with respect to ``input``.
 
@@ -763,6 +943,6 @@ def huber_loss_grad(
     [ 0.5  1.   2.  -2. ]
     """
     reduction = check_reduction(reduction)
-    delta = check_parameter("delta", delta, allow_zero=False)
+    delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
-    return _scale(xp.clip(input - target, min=-delta, max=delta), reduction)
+    return _derivative(xp, lambda d: _clip(xp, d, delta), input, target, reduction)
