@@ -13,6 +13,16 @@ def check_count(name: str, value: Any, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def check_seeds(seeds: Any) -> list[int]:
+    """``seeds`` as a non-empty list of integers ``>= 0``, one per run."""
+    values = list(seeds)
+    if not values:
+        raise ValueError("seeds must name at least one seed, got an empty sequence")
+    for seed in values:
+        check_count("every seed", seed, minimum=0)
+    return [int(seed) for seed in values]
+
+
 def as_seeds(seeds: Any) -> np.ndarray:
     """``seeds`` as a 1-D integer array: an int ``k`` means the seeds ``0, ..., k - 1``."""
     if np.ndim(seeds) == 0:
