@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -15,6 +16,8 @@ def check_count(name: str, value: Any, minimum: int = 1) -> None:
 
 def check_seeds(seeds: Any) -> list[int]:
     """``seeds`` as a non-empty list of integers ``>= 0``, one per run."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a sequence of integers, one per run, got {seeds!r}")
     values = list(seeds)
     if not values:
         raise ValueError("seeds must name at least one seed, got an empty sequence")

@@ -287,8 +287,9 @@ def train_classifier(
         Targets, of one of two kinds.
 
         - Class indices (an integer dtype), shape ``(N,)`` or ``(R, N)``, each in
-          ``[0, n_out)``, passed to the loss as int64 (for ``cross_entropy``, ``nll_loss``,
-          ``multi_margin_loss``); ``n_out`` is required. With ``n_out=1`` (one logit, for
+          ``[0, n_out)`` (no ``ignore_index``: every example counts), passed to the loss as
+          int64 (for ``cross_entropy``, ``nll_loss``, ``multi_margin_loss``); ``n_out`` is
+          required. With ``n_out=1`` (one logit, for
           ``binary_cross_entropy_with_logits`` and ``sigmoid_focal_loss``) they are the
           labels 0 and 1, passed as floats of shape ``(B, 1)``.
         - Probabilities (a float dtype), shape ``(N, C)`` or ``(R, N, C)``: one-hot or soft

@@ -114,6 +114,8 @@ def test_sample_and_posterior_reject_bad_arguments():
         problem.sample(10, seeds=[])
     with pytest.raises(ValueError, match="every seed must be an integer >= 0"):
         problem.sample(10, seeds=[-1])
+    with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
+        problem.sample(10, seeds=5)
     with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., 2\)"):
         problem.posterior(np.zeros((4, 3)))
 

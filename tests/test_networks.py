@@ -608,3 +608,11 @@ def test_mlp_and_predict_reject_inconsistent_weights_and_inputs():
         predict(net, np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"x must have shape .* runs = 1"):
         predict_proba(net, np.zeros((2, 4, 2)))
+
+
+def test_seeds_must_be_a_sequence():
+    x, y = class_data(8)
+    with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
+        train_classifier(x, y, cross_entropy, seeds=3, lr=0.1, n_out=3)
+    with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
+        train_mlp(x[:, 0], x[:, 1], mse_loss, seeds="01", lr=0.1)
