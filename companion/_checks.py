@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -11,6 +12,18 @@ def check_count(name: str, value: Any, minimum: int = 1) -> None:
     """Raise ``ValueError`` unless ``value`` is an integer (not a bool) ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_seeds(seeds: Any) -> list[int]:
+    """``seeds`` as a non-empty list of integers ``>= 0``, one per run."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a sequence of integers, one per run, got {seeds!r}")
+    values = list(seeds)
+    if not values:
+        raise ValueError("seeds must name at least one seed, got an empty sequence")
+    for seed in values:
+        check_count("every seed", seed, minimum=0)
+    return [int(seed) for seed in values]
 
 
 def as_seeds(seeds: Any) -> np.ndarray:

@@ -1,14 +1,20 @@
 """Seeded toy datasets used by the book's chapters.
 
-Every function takes an explicit ``seed`` and returns NumPy ``float64`` arrays, so a chapter
-gives the same numbers on every run.
+Every function takes an explicit ``seed`` (or one seed per run) and returns NumPy arrays
+(``float64`` features, ``float64`` or ``int64`` labels), so a chapter gives the same numbers
+on every run.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
-from companion._checks import check_count
+from companion._checks import check_count, check_seeds
+from companion._typing import ArrayLike
 
 NOISE_KINDS = ("gaussian", "laplace", "student_t")
 
@@ -296,3 +302,251 @@ def skewed_line_truth(
             f"statistic must be 'mean', 'median' or a quantile level in (0, 1), got {statistic!r}"
         )
     return slope + scale_slope * q, intercept + scale * q
+
+
+@dataclass(frozen=True)
+class GaussianClasses:
+    r"""``K`` Gaussian classes in ``d`` dimensions, with class priors: Part II's problem.
+
+    Class :math:`k` has prior :math:`\pi_k` and density :math:`\mathcal N(\mu_k, I_d)`. The
+    means lie in the plane of the first two features, on a circle with neighbouring means
+    ``separation`` :math:`s` apart: :math:`\mu_k = r(\cos\theta_k, \sin\theta_k, 0, \dots)`
+    with :math:`\theta_k = \pi + 2\pi k / K` and :math:`r = s / (2\sin(\pi/K))`; for
+    :math:`K = 2` they are :math:`\mp (s/2)\, e_1` (class 1 on the positive side), and any
+    further features are noise. Every :math:`\lVert\mu_k\rVert` equals :math:`r`, so the
+    posterior (:meth:`posterior`) is a softmax of linear functions of :math:`x`: a linear
+    softmax (or logistic) model can represent it exactly. For :math:`K = 2` with equal
+    priors the best rule is right with probability :math:`\Phi(s/2)`.
+
+    Attributes
+    ----------
+    n_classes : int
+        :math:`K \ge 2`.
+    features : int
+        :math:`d \ge 1`; at least 2 when :math:`K \ge 3`.
+    separation : float
+        :math:`s \ge 0`.
+    priors
+        ``None`` (equal priors, the default) or one relative frequency per class, a sequence
+        of ``K`` numbers > 0, normalised to sum to 1: ``(100, 1)`` is a 1:100 imbalance.
+
+    Examples
+    --------
+    >>> problem = GaussianClasses(separation=2.0, priors=(3, 1))
+    >>> x, y = problem.sample(8, seeds=[0, 1, 2])
+    >>> x.shape, y.shape, y.dtype, np.bincount(y[0]).tolist()
+    ((3, 8, 2), (3, 8), dtype('int64'), [6, 2])
+    >>> problem.posterior([[0.0, 0.0]]).round(3).tolist()
+    [[0.75, 0.25]]
+    """
+
+    n_classes: int = 2
+    features: int = 2
+    separation: float = 2.0
+    priors: Sequence[float] | None = None
+
+    def __post_init__(self) -> None:
+        check_count("n_classes", self.n_classes, minimum=2)
+        check_count("features", self.features, minimum=1 if self.n_classes == 2 else 2)
+        if not (np.isfinite(self.separation) and self.separation >= 0):
+            raise ValueError(f"separation must be finite and >= 0, got {self.separation!r}")
+        if self.priors is not None:
+            priors = np.asarray(self.priors, dtype=np.float64)
+            if priors.shape != (self.n_classes,) or not (
+                np.isfinite(priors).all() and (priors > 0).all()
+            ):
+                raise ValueError(
+                    f"priors must be {self.n_classes} finite numbers > 0 (one per class), "
+                    f"got {self.priors!r}"
+                )
+
+    @property
+    def class_priors(self) -> np.ndarray:
+        r"""The priors :math:`\pi_k`, shape ``(K,)``, summing to 1."""
+        if self.priors is None:
+            return np.full(self.n_classes, 1.0 / self.n_classes)
+        priors = np.asarray(self.priors, dtype=np.float64)
+        normalised: np.ndarray = priors / priors.sum()
+        return normalised
+
+    @property
+    def means(self) -> np.ndarray:
+        r"""The class means :math:`\mu_k`, shape ``(K, d)``."""
+        means = np.zeros((self.n_classes, self.features))
+        if self.n_classes == 2:
+            means[:, 0] = [-self.separation / 2, self.separation / 2]
+        else:
+            angle = math.pi + 2 * math.pi * np.arange(self.n_classes) / self.n_classes
+            radius = self.separation / (2 * math.sin(math.pi / self.n_classes))
+            means[:, 0], means[:, 1] = radius * np.cos(angle), radius * np.sin(angle)
+        return means
+
+    def class_counts(self, n: int) -> np.ndarray:
+        r"""How many of ``n`` points each class gets: :math:`n\pi_k` rounded to sum to ``n``.
+
+        Each class gets :math:`\lfloor n\pi_k \rfloor`, and the points left over go to the
+        classes with the largest remainders (the lowest class first on a tie). Every class
+        must get at least one point.
+
+        Examples
+        --------
+        >>> GaussianClasses(priors=(100, 1)).class_counts(1000).tolist()
+        [990, 10]
+        """
+        check_count("n", n, minimum=self.n_classes)
+        share = n * self.class_priors
+        counts: np.ndarray = np.floor(share).astype(np.int64)
+        left_over = n - int(counts.sum())
+        counts[np.argsort(-(share - counts), kind="stable")[:left_over]] += 1
+        if (counts == 0).any():
+            raise ValueError(
+                f"n = {n} gives class {int(np.argmin(counts))} no point (priors "
+                f"{self.class_priors.round(4).tolist()}); take a larger n"
+            )
+        return counts
+
+    def sample(self, n: int, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        r"""``n`` points per run, one run per seed, with exactly :meth:`class_counts` per class.
+
+        Run ``r`` draws from ``np.random.default_rng(seeds[r])`` the order of its labels (a
+        random permutation) and then the points, :math:`x_i = \mu_{y_i} + \varepsilon_i`
+        with :math:`\varepsilon_i \sim \mathcal N(0, I_d)`, so it depends on its own seed
+        only.
+
+        Returns
+        -------
+        x : numpy.ndarray
+            ``float64``, shape ``(R, n, d)``.
+        y : numpy.ndarray
+            Class indices, ``int64``, shape ``(R, n)``.
+        """
+        (split,) = self.sample_splits([n], seeds)
+        return split
+
+    def sample_splits(
+        self, sizes: Sequence[int], seeds: Sequence[int]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Independent samples of the given sizes (train, validation, test...) for every run.
+
+        Run ``r`` draws its samples one after the other from one generator,
+        ``np.random.default_rng(seeds[r])``, so the first equals :meth:`sample`'s and every
+        sample has exactly :meth:`class_counts` points per class (held-out sets whose class
+        balance does not vary from run to run).
+
+        Returns
+        -------
+        list of (x, y)
+            One pair per size, shaped as :meth:`sample` returns them.
+
+        Examples
+        --------
+        >>> train, validation, test = GaussianClasses().sample_splits([6, 4, 10], seeds=[0])
+        >>> [split[0].shape for split in (train, validation, test)]
+        [(1, 6, 2), (1, 4, 2), (1, 10, 2)]
+        """
+        seed_list = check_seeds(seeds)
+        counts = [self.class_counts(n) for n in sizes]
+        labels = [np.repeat(np.arange(self.n_classes), c) for c in counts]
+        means = self.means
+        draws: list[list[tuple[np.ndarray, np.ndarray]]] = []
+        for seed in seed_list:
+            rng = np.random.default_rng(seed)
+            draws.append([])
+            for base in labels:
+                y = rng.permutation(base)
+                draws[-1].append((means[y] + rng.standard_normal((y.size, self.features)), y))
+        return [
+            (np.stack([run[k][0] for run in draws]), np.stack([run[k][1] for run in draws]))
+            for k in range(len(labels))
+        ]
+
+    def posterior(self, x: ArrayLike) -> np.ndarray:
+        r"""The Bayes posterior :math:`P(y = k \mid x)` for inputs of shape ``(..., d)``.
+
+        .. math:: P(y = k \mid x) = \frac{\pi_k\, \mathcal N(x; \mu_k, I)}
+                  {\sum_j \pi_j\, \mathcal N(x; \mu_j, I)}
+                  = \operatorname{softmax}_k\bigl(\log\pi_k + \mu_k^\top x\bigr),
+
+        since every :math:`\lVert\mu_k\rVert` is the same. Its argmax is the Bayes
+        classifier, the best rule there is; a model's probabilities can be compared with
+        it point by point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (..., K)
+        """
+        points = np.asarray(x, dtype=np.float64)
+        if points.ndim == 0 or points.shape[-1] != self.features:
+            raise ValueError(
+                f"x must have shape (..., {self.features}) (the features last), got {points.shape}"
+            )
+        scores = np.log(self.class_priors) + points @ self.means.T
+        scores -= scores.max(axis=-1, keepdims=True)
+        weights = np.exp(scores)
+        posterior: np.ndarray = weights / weights.sum(axis=-1, keepdims=True)
+        return posterior
+
+
+def flip_labels(
+    y: ArrayLike, fraction: float | Sequence[float], *, n_classes: int, seeds: Sequence[int]
+) -> np.ndarray:
+    r"""Symmetric label noise: each run's labels with a ``fraction`` of them flipped.
+
+    Run ``r`` flips exactly ``round(fraction * N)`` of its ``N`` labels, chosen uniformly
+    without replacement, each to one of the other ``n_classes - 1`` classes, uniformly
+    (:math:`y \to (y + u) \bmod K` with :math:`u \sim \mathcal U\{1, \dots, K - 1\}`). It
+    draws from ``np.random.default_rng((seeds[r], 1))``, a stream independent of
+    :meth:`GaussianClasses.sample`'s with the same seed. ``y`` is not modified: keep it as
+    the clean labels for evaluation.
+
+    Parameters
+    ----------
+    y : array_like of int, shape (R, N)
+        Class indices in ``[0, n_classes)``.
+    fraction : float or sequence of float
+        The share of labels to flip, in [0, 1]: one for every run, or one per run.
+    n_classes : int
+        :math:`K \ge 2`.
+    seeds : sequence of int
+        One seed per run.
+
+    Returns
+    -------
+    numpy.ndarray
+        The noisy labels, ``int64``, shape ``(R, N)``.
+
+    Examples
+    --------
+    >>> y = np.zeros((2, 10), dtype=np.int64)
+    >>> noisy = flip_labels(y, [0.0, 0.3], n_classes=3, seeds=[0, 1])
+    >>> (noisy != y).sum(axis=1).tolist(), bool(noisy.max() <= 2)
+    ([0, 3], True)
+    """
+    check_count("n_classes", n_classes, minimum=2)
+    labels = np.asarray(y)
+    seed_list = check_seeds(seeds)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"y must hold class indices (integers), got dtype {labels.dtype}")
+    if labels.ndim != 2 or labels.shape[0] != len(seed_list):
+        raise ValueError(
+            f"y must have shape (R, N) with R = {len(seed_list)} (one run per seed), "
+            f"got {labels.shape}"
+        )
+    if labels.size and not (labels.min() >= 0 and labels.max() < n_classes):
+        bad = int(labels.min() if labels.min() < 0 else labels.max())
+        raise ValueError(f"y must hold class indices in [0, {n_classes}), got {bad}")
+    shares = np.asarray(fraction, dtype=np.float64)
+    if shares.shape not in [(), (len(seed_list),)] or not ((shares >= 0) & (shares <= 1)).all():
+        raise ValueError(
+            f"fraction must lie in [0, 1], one value or one per run ({len(seed_list)}), "
+            f"got {fraction!r}"
+        )
+    shares = np.broadcast_to(shares, (len(seed_list),))
+    noisy = labels.astype(np.int64)  # a copy
+    n = labels.shape[1]
+    for run, (seed, share) in enumerate(zip(seed_list, shares, strict=True)):
+        rng = np.random.default_rng((seed, 1))
+        flipped = rng.choice(n, size=round(float(share) * n), replace=False)
+        shift = rng.integers(1, n_classes, size=flipped.size)
+        noisy[run, flipped] = (noisy[run, flipped] + shift) % n_classes
+    return noisy

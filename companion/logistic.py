@@ -5,8 +5,8 @@ The model scores a point :math:`x` with the logit :math:`z = w x + b` and predic
 :func:`logits` and :func:`logistic_loss_grad` take the two weights as arrays of any shape (a
 grid, a batch) and return one value per weight pair, which is how the book draws accuracy and
 loss against a weight. :func:`fit_logistic` and :func:`random_search` also take ``d`` features
-per point (:math:`z = w^\top x + b`). NumPy only; the names and arguments of
-:func:`binary_cross_entropy_with_logits` follow ``torch.nn.functional``.
+per point (:math:`z = w^\top x + b`). NumPy only; the loss is the companion's
+:func:`~companion.losses.classification.binary_cross_entropy_with_logits`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from companion._checks import as_seeds, check_count
-
-REDUCTIONS = ("none", "mean", "sum")
+from companion.losses.classification import binary_cross_entropy_with_logits
 
 
 def _same_shape(input: np.ndarray, target: np.ndarray) -> None:
@@ -94,47 +93,6 @@ def accuracy(input: Any, target: Any) -> np.ndarray:
     _check_labels(target)
     correct: np.ndarray = ((input > 0) == (target == 1)).mean(axis=-1)
     return correct
-
-
-def binary_cross_entropy_with_logits(
-    input: Any, target: Any, reduction: str = "mean"
-) -> np.ndarray:
-    r"""Binary cross-entropy of labels given logits: the smooth loss trained in accuracy's place.
-
-    .. math::
-        \ell(z, y) = -\big[y \log \sigma(z) + (1-y)\log(1-\sigma(z))\big]
-                   = \max(z, 0) - z y + \log\big(1 + e^{-|z|}\big)
-
-    The second form never overflows. Same arguments as
-    ``torch.nn.functional.binary_cross_entropy_with_logits`` (without weights).
-
-    Parameters
-    ----------
-    input : array_like
-        Logits :math:`z`.
-    target : array_like
-        Labels or probabilities :math:`y \in [0, 1]`, same shape as ``input``.
-    reduction : {"mean", "sum", "none"}
-        Mean or sum over all elements, or the per-element losses.
-
-    Examples
-    --------
-    >>> round(float(binary_cross_entropy_with_logits([0.0, 2.0], [1.0, 0.0])), 4)
-    1.41
-    """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    z = np.asarray(input, dtype=np.float64)
-    y = np.asarray(target, dtype=np.float64)
-    _same_shape(z, y)
-    if not ((y >= 0) & (y <= 1)).all():
-        raise ValueError("target must lie in [0, 1]")
-    loss: np.ndarray = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    if reduction == "mean":
-        return np.asarray(loss.mean())
-    if reduction == "sum":
-        return np.asarray(loss.sum())
-    return loss
 
 
 def logistic_loss_grad(w: Any, b: Any, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -5,11 +5,15 @@ ReLU network (a multilayer perceptron, MLP)
 
 .. math:: f(x) = \mathrm{relu}(x W_1 + b_1)\, W_2 + b_2,
 
-trained on mini-batches by SGD or Adam with any companion loss. Runs differ in their seed
-(initial weights and batch order), learning rate and data, and they train together: every
-weight has a leading *run* axis and every product is a batched matrix product, so ten runs cost
-little more than one. Each run's loss depends on its own weights only, so the runs are exactly
-independent, and a run that overflows to ``inf`` or ``nan`` leaves the others alone.
+or, with no hidden layer, the linear model :math:`f(x) = x W_1 + b_1` (linear, logistic or
+softmax regression, depending on the loss), trained on mini-batches by SGD or Adam with any
+companion loss: :func:`train_mlp` for regression, :func:`train_classifier` for
+classification (the same loop; they differ in the targets they take and in how a loss's
+values become one number per example). Runs differ in their seed (initial weights and batch
+order), learning rate and data, and they train together: every weight has a leading *run* axis
+and every product is a batched matrix product, so ten runs cost little more than one. Each
+run's loss depends on its own weights only, so the runs are exactly independent, and a run
+that overflows to ``inf`` or ``nan`` leaves the others alone.
 
 Needs PyTorch (``pip install "loss-functions-companion[torch]"``).
 """
@@ -25,10 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from companion._checks import check_count
+from companion._checks import check_count, check_seeds
 from companion._typing import ArrayLike
 
-#: The optimisers :func:`train_mlp` implements.
+#: The optimisers :func:`train_mlp` and :func:`train_classifier` implement.
 OPTIMIZERS = ("sgd", "adam")
 
 #: A loss called as ``loss(prediction, target, **kwargs)``, such as ``companion.mse_loss``.
@@ -37,26 +41,50 @@ LossFn = Callable[..., torch.Tensor]
 
 @dataclass(frozen=True)
 class MLP:
-    r"""The weights of ``R`` independent one-hidden-layer ReLU networks.
+    r"""The weights of ``R`` independent networks: one hidden ReLU layer, or none.
 
     Run ``r`` computes :math:`f_r(x) = \mathrm{relu}(x W_1^{(r)} + b_1^{(r)})\, W_2^{(r)} +
-    b_2^{(r)}` for inputs ``x`` of shape ``(N, n_in)``.
+    b_2^{(r)}` for inputs ``x`` of shape ``(N, n_in)``; a network without a hidden layer
+    (``w2`` and ``b2`` are ``None``) is the linear model :math:`f_r(x) = x W_1^{(r)} +
+    b_1^{(r)}`.
 
     Attributes
     ----------
     w1, b1, w2, b2 : torch.Tensor
-        Shapes ``(R, n_in, H)``, ``(R, 1, H)``, ``(R, H, n_out)`` and ``(R, 1, n_out)``.
+        Shapes ``(R, n_in, H)``, ``(R, 1, H)``, ``(R, H, n_out)`` and ``(R, 1, n_out)``; for
+        the linear model ``(R, n_in, n_out)``, ``(R, 1, n_out)``, ``None`` and ``None``.
     """
 
     w1: torch.Tensor
     b1: torch.Tensor
-    w2: torch.Tensor
-    b2: torch.Tensor
+    w2: torch.Tensor | None = None
+    b2: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if (self.w2 is None) != (self.b2 is None):
+            raise ValueError("w2 and b2 must both be tensors (a hidden layer) or both be None")
 
     @property
     def n_runs(self) -> int:
         """The number of networks, ``R``."""
         return int(self.w1.shape[0])
+
+    @property
+    def n_in(self) -> int:
+        """The number of inputs of each network."""
+        return int(self.w1.shape[1])
+
+    @property
+    def n_out(self) -> int:
+        """The number of outputs of each network (for a classifier, of logits)."""
+        return int((self.w1 if self.w2 is None else self.w2).shape[2])
+
+    @property
+    def weights(self) -> tuple[torch.Tensor, ...]:
+        """``(w1, b1, w2, b2)``, or ``(w1, b1)`` for the linear model."""
+        if self.w2 is None or self.b2 is None:
+            return (self.w1, self.b1)
+        return (self.w1, self.b1, self.w2, self.b2)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Every run's outputs, shape ``(R, N, n_out)``, for ``x`` of shape ``(R, N, n_in)``.
@@ -65,6 +93,8 @@ class MLP:
         """
         if x.ndim == 2:
             x = x.expand(self.n_runs, *x.shape)
+        if self.w2 is None or self.b2 is None:
+            return torch.baddbmm(self.b1, x, self.w1)
         hidden = torch.relu(torch.baddbmm(self.b1, x, self.w1))
         return torch.baddbmm(self.b2, hidden, self.w2)
 
@@ -81,22 +111,26 @@ def init_mlp(
 
     Every weight and bias of a layer with ``fan_in`` inputs is drawn from
     :math:`\mathcal U(-1/\sqrt{\mathrm{fan\_in}},\ 1/\sqrt{\mathrm{fan\_in}})`, PyTorch's
-    default. Run ``r`` draws ``w1, b1, w2, b2`` in that order from
-    ``torch.Generator().manual_seed(seeds[r])``.
+    default. Run ``r`` draws ``w1, b1, w2, b2`` (``w1, b1`` for ``n_hidden=0``, the linear
+    model) in that order from ``torch.Generator().manual_seed(seeds[r])``.
 
     Examples
     --------
     >>> net = init_mlp([0, 1], n_hidden=4)
     >>> tuple(net.w1.shape), tuple(net(torch.zeros(3, 1)).shape)
     ((2, 1, 4), (2, 3, 1))
+    >>> linear = init_mlp([0, 1], n_in=2, n_hidden=0, n_out=3)
+    >>> tuple(linear.w1.shape), linear.w2 is None
+    ((2, 2, 3), True)
     """
-    generators = [torch.Generator().manual_seed(s) for s in _check_seeds(seeds)]
-    return _unflatten(_draw_weights(generators, n_in, n_hidden, n_out, dtype), n_in, n_out)
+    generators = [torch.Generator().manual_seed(s) for s in check_seeds(seeds)]
+    theta = _draw_weights(generators, n_in, n_hidden, n_out, dtype)
+    return _unflatten(theta, n_in, n_hidden, n_out)
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What :func:`train_mlp` returns: the trained networks and a record of every step.
+    """What :func:`train_mlp` and :func:`train_classifier` return: the networks and a record.
 
     ``model`` holds the weights after the last step. ``losses[t, r]`` is run ``r``'s
     mini-batch loss at step ``t``, before that step's update, and ``grad_norms[t, r]`` the
@@ -111,9 +145,19 @@ class TrainResult:
     @property
     def diverged(self) -> np.ndarray:
         """True for every run whose weights ended with an ``inf`` or ``nan``."""
-        weights = (self.model.w1, self.model.b1, self.model.w2, self.model.b2)
-        finite = torch.stack([torch.isfinite(w).flatten(1).all(1) for w in weights])
+        finite = torch.stack([torch.isfinite(w).flatten(1).all(1) for w in self.model.weights])
         return np.asarray(~finite.all(0).numpy())
+
+
+_TRAINING_PARAMETERS = r"""seeds : sequence of int
+        One seed per run; there are ``R = len(seeds)`` runs.
+    lr : float or sequence of float
+        The learning rate :math:`\eta`: one for every run, or one per run.
+    optimizer : {"sgd", "adam"}
+    batch_size, epochs : int
+        Mini-batch size and passes over the data.
+    n_hidden : int
+        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`."""
 
 
 def train_mlp(
@@ -137,8 +181,8 @@ def train_mlp(
     Run ``r`` starts from :func:`init_mlp`'s weights for ``seeds[r]``; at every epoch it
     shuffles the ``N`` examples with the same generator and takes one step per mini-batch of
     ``batch_size`` (an epoch's last batch may be smaller). A step scores the run's batch with
-    ``loss`` (its ``'mean'`` over the batch) and updates the weights :math:`\theta` with the
-    gradient :math:`g`:
+    ``loss`` (its ``'mean'`` over the batch and the outputs) and updates the weights
+    :math:`\theta` with the gradient :math:`g`:
 
     - ``"sgd"``: :math:`\theta \leftarrow \theta - \eta\, g`;
     - ``"adam"`` (Kingma and Ba, 2015): :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
@@ -149,7 +193,8 @@ def train_mlp(
     Run by run, these are :class:`torch.optim.SGD` and :class:`torch.optim.Adam` with their
     defaults, except that every run may have its own learning rate. Training runs on one CPU
     thread (for matrices this small, more threads only add synchronisation), so the result does
-    not depend on the machine's thread count.
+    not depend on the machine's thread count. :func:`train_classifier` is the same loop for
+    class targets.
 
     Parameters
     ----------
@@ -159,17 +204,11 @@ def train_mlp(
     loss : callable
         A companion loss such as :func:`~companion.losses.regression.mse_loss` or
         :func:`~companion.losses.regression.smooth_l1_loss`, called with
-        ``reduction="none"`` and ``**loss_kwargs`` and averaged over each run's batch; or a
-        loss without a ``reduction`` argument, such as
+        ``reduction="none"`` and ``**loss_kwargs`` and averaged over each run's batch (and
+        outputs); or a loss without a ``reduction`` argument, such as
         :func:`~companion.losses.regression.rmse`, called on each run's batch (through
         :func:`torch.vmap`).
-    seeds : sequence of int
-        One seed per run; there are ``R = len(seeds)`` runs.
-    lr : float or sequence of float
-        The learning rate :math:`\eta`: one for every run, or one per run.
-    optimizer : {"sgd", "adam"}
-    batch_size, epochs, n_hidden : int
-        Mini-batch size, passes over the data, hidden units.
+    %(training)s
     loss_kwargs : mapping, optional
         Further arguments of ``loss``, for example ``{"beta": 1.0}``.
     betas, eps : (float, float), float
@@ -191,61 +230,169 @@ def train_mlp(
     >>> result.losses.shape, bool(result.losses[-1].max() < 0.01)
     ((100, 2), True)
     """
-    seed_list = _check_seeds(seeds)
-    runs = len(seed_list)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    for name, count in [("batch_size", batch_size), ("epochs", epochs), ("n_hidden", n_hidden)]:
-        check_count(name, count)
-    if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1 and eps > 0):
-        raise ValueError(f"betas must lie in [0, 1) and eps be > 0, got {betas!r} and {eps!r}")
-    rates = np.asarray(lr, dtype=np.float64)
-    if rates.shape not in [(), (runs,)] or not (np.isfinite(rates).all() and (rates > 0).all()):
-        raise ValueError(
-            f"lr must be finite and > 0, one value or one per run ({runs}), got {lr!r}"
-        )
-    rates = np.array(np.broadcast_to(rates, (runs,)))  # a writable copy
-    inputs, targets = _as_runs(x, "x", runs, dtype), _as_runs(y, "y", runs, dtype)
-    if inputs.shape[1] != targets.shape[1]:
-        raise ValueError(
-            "x and y must hold the same number of examples, got "
-            f"{inputs.shape[1]} and {targets.shape[1]}"
-        )
-    n_examples, n_in, n_out = inputs.shape[1], inputs.shape[2], targets.shape[2]
+    seed_list, rates = _check_options(
+        seeds, lr, optimizer, batch_size, epochs, n_hidden, betas, eps
+    )
+    inputs = _as_runs(x, "x", len(seed_list), dtype)
+    targets = _as_runs(y, "y", len(seed_list), dtype)
     batch_loss = _per_run_loss(loss, dict(loss_kwargs or {}))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
-    try:
-        generators = [torch.Generator().manual_seed(s) for s in seed_list]
-        theta = _draw_weights(generators, n_in, n_hidden, n_out, dtype).requires_grad_(True)
-        order = torch.stack(
-            [
-                torch.stack([torch.randperm(n_examples, generator=g) for g in generators])
-                for _ in range(epochs)
-            ]
-        )  # (epochs, R, N): each run's shuffle of each epoch
-        runs_index = torch.arange(runs)[:, None]
-        rate = torch.as_tensor(rates, dtype=dtype)[:, None]
-        m, v = torch.zeros_like(theta), torch.zeros_like(theta)
-        losses: list[torch.Tensor] = []
-        norms: list[torch.Tensor] = []
-        for epoch in range(epochs):
-            for start in range(0, n_examples, batch_size):
-                batch = order[epoch, :, start : start + batch_size]
-                prediction = _unflatten(theta, n_in, n_out)(inputs[runs_index, batch])
-                value = batch_loss(prediction, targets[runs_index, batch])
-                (grad,) = torch.autograd.grad(value.sum(), theta)
-                with torch.no_grad():
-                    if optimizer == "sgd":
-                        theta -= rate * grad
-                    else:
-                        _adam_step(theta, grad, m, v, rate, len(losses) + 1, betas, eps)
-                losses.append(value.detach())
-                norms.append(torch.linalg.vector_norm(grad, dim=1))
-        model = _unflatten(theta.detach(), n_in, n_out)
-        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy())
-    finally:
-        torch.set_num_threads(threads)
+    return _train(
+        inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
+        n_hidden, int(targets.shape[2]), betas, eps, dtype,
+    )  # fmt: skip
+
+
+def train_classifier(
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: LossFn,
+    *,
+    seeds: Sequence[int],
+    lr: float | Sequence[float],
+    n_out: int | None = None,
+    optimizer: str = "sgd",
+    batch_size: int = 10,
+    epochs: int = 30,
+    n_hidden: int = 32,
+    loss_kwargs: Mapping[str, Any] | None = None,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    dtype: torch.dtype = torch.float32,
+) -> TrainResult:
+    r"""Train one classifier per seed: :func:`train_mlp`'s loop, with class targets.
+
+    The networks output ``n_out`` logits per example. At each step the run's batch of
+    logits, shape ``(B, C)`` with the class axis 1 as the classification losses expect it,
+    is scored by ``loss(logits, target, reduction="none", **loss_kwargs)`` (all runs in
+    one call, as a batch of ``R * B`` examples), which must give one value per example,
+    shape ``(B,)``, or one per logit, shape ``(B, C)``. One per logit is summed over the
+    classes: an elementwise loss such as :func:`~companion.losses.classification.kl_div`
+    then gives the loss of the example, as its ``'batchmean'`` does. The run's loss is the
+    mean of its ``B`` example losses,
+
+    .. math:: L_r = \frac1B \sum_{i \in \text{batch}} \ell_i, \qquad
+              \ell_i = \sum_{c=1}^{C} \ell_{ic} \ \text{(for a loss per logit)},
+
+    the ``'mean'`` of a loss without class weights. With ``weight`` in ``loss_kwargs`` this
+    is the plain mean of the weighted example losses, not PyTorch's weighted ``'mean'``
+    (which divides by the summed weights of the batch's targets). A ``batch_size`` of at
+    least ``N`` makes every step a full-batch gradient step, taken without shuffling (which
+    would only change the rounding, at a cost).
+
+    Parameters
+    ----------
+    x : array_like, shape (N,), (N, d) or (R, N, d)
+        Inputs: the same for every run, or one set per run.
+    y : array_like
+        Targets, of one of two kinds.
+
+        - Class indices (an integer dtype), shape ``(N,)`` or ``(R, N)``, each in
+          ``[0, n_out)`` (no ``ignore_index``: every example counts), passed to the loss as
+          int64 (for ``cross_entropy``, ``nll_loss``, ``multi_margin_loss``); ``n_out`` is
+          required. With ``n_out=1`` (one logit, for
+          ``binary_cross_entropy_with_logits`` and ``sigmoid_focal_loss``) they are the
+          labels 0 and 1, passed as floats of shape ``(B, 1)``.
+        - Probabilities (a float dtype), shape ``(N, C)`` or ``(R, N, C)``: one-hot or soft
+          targets for ``cross_entropy`` or ``kl_div``; ``n_out`` defaults to ``C``. A 1-D
+          float array is one column, ``C = 1``.
+    loss : callable
+        A loss that takes ``reduction="none"``: a companion classification loss such as
+        :func:`~companion.losses.classification.cross_entropy`, or a function of the logits
+        written for the purpose, such as
+        ``lambda z, t, reduction: kl_div(log_softmax(z, 1), t, reduction=reduction)``.
+    %(training)s
+    n_out : int, optional
+        Number of outputs: the number of classes, or 1 for a binary loss on one logit.
+    loss_kwargs : mapping, optional
+        Further arguments of ``loss``: ``weight``, ``pos_weight``, ``label_smoothing``,
+        ``gamma``, ``alpha``, ``margin``...
+    betas, eps, dtype
+        As for :func:`train_mlp`.
+
+    Returns
+    -------
+    TrainResult
+        :func:`predict` and :func:`predict_proba` score new inputs with its ``model``.
+
+    Examples
+    --------
+    Softmax regression (no hidden layer) on three classes, five runs:
+
+    >>> from companion import cross_entropy
+    >>> x = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.0]]).repeat(10, axis=0)
+    >>> y = np.arange(3).repeat(10)
+    >>> result = train_classifier(x, y, cross_entropy, seeds=range(5), lr=0.5, n_out=3,
+    ...                           n_hidden=0, batch_size=30, epochs=50)
+    >>> predict(result.model, x).shape, bool(result.losses[-1].max() < 0.05)
+    ((5, 30, 3), True)
+    """
+    seed_list, rates = _check_options(
+        seeds, lr, optimizer, batch_size, epochs, n_hidden, betas, eps
+    )
+    inputs = _as_runs(x, "x", len(seed_list), dtype)
+    targets, classes = _as_class_targets(y, len(seed_list), n_out, dtype)
+    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}))
+    return _train(
+        inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
+        n_hidden, classes, betas, eps, dtype, shuffle=batch_size < inputs.shape[1],
+    )  # fmt: skip
+
+
+def predict(model: MLP, x: ArrayLike) -> np.ndarray:
+    """Every run's outputs for new inputs (a classifier's logits), as ``float64``.
+
+    Parameters
+    ----------
+    model : MLP
+        For example the ``model`` of a :class:`TrainResult`.
+    x : array_like, shape (N,), (N, d) or (R, N, d)
+        Inputs: the same for every run, or one set per run (held-out data).
+
+    Returns
+    -------
+    numpy.ndarray, shape (R, N, n_out)
+
+    Examples
+    --------
+    >>> net = init_mlp([0, 1, 2], n_in=2, n_hidden=0, n_out=3)
+    >>> predict(net, np.zeros((4, 2))).shape
+    (3, 4, 3)
+    """
+    inputs = _as_runs(x, "x", model.n_runs, model.w1.dtype)
+    if inputs.shape[2] != model.n_in:
+        raise ValueError(
+            f"x must have {model.n_in} features per example, as the model has, "
+            f"got {inputs.shape[2]}"
+        )
+    with torch.no_grad():
+        return np.asarray(model(inputs).double().numpy())
+
+
+def predict_proba(model: MLP, x: ArrayLike) -> np.ndarray:
+    r"""Every run's class probabilities for new inputs, as ``float64``.
+
+    The softmax of the logits, :math:`p_c = e^{z_c} / \sum_k e^{z_k}`; a network with one
+    output is a binary classifier, whose probabilities are
+    :math:`(1 - \sigma(z), \sigma(z))` (the columns of scikit-learn's ``predict_proba``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (R, N, K)
+        ``K = n_out`` classes, or 2 for one output. ``argmax`` over the last axis is the
+        predicted class.
+
+    Examples
+    --------
+    >>> net = init_mlp([0], n_in=2, n_hidden=0, n_out=1)
+    >>> p = predict_proba(net, np.zeros((4, 2)))
+    >>> p.shape, bool(np.allclose(p.sum(-1), 1.0))
+    ((1, 4, 2), True)
+    """
+    logits = torch.from_numpy(predict(model, x))
+    if model.n_out == 1:
+        positive = torch.sigmoid(logits)
+        return np.asarray(torch.cat([torch.sigmoid(-logits), positive], dim=2).numpy())
+    return np.asarray(torch.softmax(logits, dim=2).numpy())
 
 
 def line_error(
@@ -277,10 +424,10 @@ def line_error(
     [1.5]
     """
     check_count("points", points, minimum=2)
-    if model.w1.shape[1] != 1 or model.w2.shape[2] != 1:
+    if model.n_in != 1 or model.n_out != 1:
         raise ValueError(
             f"line_error needs networks with one input and one output, got "
-            f"{model.w1.shape[1]} and {model.w2.shape[2]}"
+            f"{model.n_in} and {model.n_out}"
         )
     grid = torch.linspace(low, high, points, dtype=torch.float64)
     with torch.no_grad():
@@ -289,8 +436,102 @@ def line_error(
     return np.asarray(gap.square().mean(dim=1).sqrt().numpy())
 
 
+for _function in (train_mlp, train_classifier):
+    _function.__doc__ = (_function.__doc__ or "").replace("%(training)s", _TRAINING_PARAMETERS)
+
+
 # ---------------------------------------------------------------------------------------------
 # Helpers: the weights of all runs live in one (R, P) tensor, read through views.
+
+
+def _check_options(
+    seeds: Sequence[int],
+    lr: float | Sequence[float],
+    optimizer: str,
+    batch_size: int,
+    epochs: int,
+    n_hidden: int,
+    betas: tuple[float, float],
+    eps: float,
+) -> tuple[list[int], np.ndarray]:
+    """The seeds and one learning rate per run, after checking every training option."""
+    seed_list = check_seeds(seeds)
+    runs = len(seed_list)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    for name, count in [("batch_size", batch_size), ("epochs", epochs)]:
+        check_count(name, count)
+    check_count("n_hidden", n_hidden, minimum=0)
+    if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1 and eps > 0):
+        raise ValueError(f"betas must lie in [0, 1) and eps be > 0, got {betas!r} and {eps!r}")
+    rates = np.asarray(lr, dtype=np.float64)
+    if rates.shape not in [(), (runs,)] or not (np.isfinite(rates).all() and (rates > 0).all()):
+        raise ValueError(
+            f"lr must be finite and > 0, one value or one per run ({runs}), got {lr!r}"
+        )
+    return seed_list, np.array(np.broadcast_to(rates, (runs,)))  # a writable copy
+
+
+def _train(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    batch_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    seeds: list[int],
+    rates: np.ndarray,
+    optimizer: str,
+    batch_size: int,
+    epochs: int,
+    n_hidden: int,
+    n_out: int,
+    betas: tuple[float, float],
+    eps: float,
+    dtype: torch.dtype,
+    shuffle: bool = True,
+) -> TrainResult:
+    """The training loop of :func:`train_mlp` and :func:`train_classifier` (checked input)."""
+    if inputs.shape[1] != targets.shape[1]:
+        raise ValueError(
+            "x and y must hold the same number of examples, got "
+            f"{inputs.shape[1]} and {targets.shape[1]}"
+        )
+    runs, n_examples, n_in = inputs.shape
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
+    try:
+        generators = [torch.Generator().manual_seed(s) for s in seeds]
+        theta = _draw_weights(generators, n_in, n_hidden, n_out, dtype).requires_grad_(True)
+        orders = [  # each run's shuffle of each epoch, (R, N) per epoch
+            torch.stack([torch.randperm(n_examples, generator=g) for g in generators])
+            for _ in range(epochs if shuffle else 0)
+        ]
+        offsets = (torch.arange(runs) * n_examples)[:, None]
+        flat_inputs, flat_targets = inputs.flatten(0, 1), targets.flatten(0, 1)
+        rate = torch.as_tensor(rates, dtype=dtype)[:, None]
+        m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+        losses: list[torch.Tensor] = []
+        norms: list[torch.Tensor] = []
+        epoch_inputs, epoch_targets = inputs, targets
+        for epoch in range(epochs):
+            if shuffle:  # gather the epoch's shuffled examples once, from every run's rows
+                rows = (orders[epoch] + offsets).flatten()
+                epoch_inputs = flat_inputs.index_select(0, rows).view(inputs.shape)
+                epoch_targets = flat_targets.index_select(0, rows).view(targets.shape)
+            for start in range(0, n_examples, batch_size):
+                batch = slice(start, start + batch_size)
+                model = _unflatten(theta, n_in, n_hidden, n_out)
+                value = batch_loss(model(epoch_inputs[:, batch]), epoch_targets[:, batch])
+                (grad,) = torch.autograd.grad(value.sum(), theta)
+                with torch.no_grad():
+                    if optimizer == "sgd":
+                        theta -= rate * grad
+                    else:
+                        _adam_step(theta, grad, m, v, rate, len(losses) + 1, betas, eps)
+                losses.append(value.detach())
+                norms.append(torch.linalg.vector_norm(grad, dim=1))
+        model = _unflatten(theta.detach(), n_in, n_hidden, n_out)
+        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy())
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _adam_step(
@@ -310,16 +551,9 @@ def _adam_step(
     theta -= rate / (1 - betas[0] ** step) * m / denominator
 
 
-def _check_seeds(seeds: Sequence[int]) -> list[int]:
-    values = list(seeds)
-    if not values:
-        raise ValueError("seeds must name at least one seed, got an empty sequence")
-    for seed in values:
-        check_count("every seed", seed, minimum=0)
-    return [int(seed) for seed in values]
-
-
 def _shapes(n_in: int, n_hidden: int, n_out: int) -> list[tuple[int, int]]:
+    if n_hidden == 0:
+        return [(n_in, n_out), (1, n_out)]
     return [(n_in, n_hidden), (1, n_hidden), (n_hidden, n_out), (1, n_out)]
 
 
@@ -327,42 +561,71 @@ def _draw_weights(
     generators: Sequence[torch.Generator], n_in: int, n_hidden: int, n_out: int, dtype: torch.dtype
 ) -> torch.Tensor:
     """Each generator's ``w1, b1, w2, b2``, flattened into one row of an ``(R, P)`` tensor."""
-    for name, value in [("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)]:
-        check_count(name, value)
-    bounds = [1 / math.sqrt(n_in)] * 2 + [1 / math.sqrt(n_hidden)] * 2
+    for name, value, minimum in [("n_in", n_in, 1), ("n_hidden", n_hidden, 0), ("n_out", n_out, 1)]:
+        check_count(name, value, minimum)
+    bounds = [1 / math.sqrt(n_in)] * 2 + [1 / math.sqrt(max(n_hidden, 1))] * 2
     rows = []
     for generator in generators:
         parts = [
             (2 * torch.rand(shape, generator=generator, dtype=dtype) - 1) * bound
-            for shape, bound in zip(_shapes(n_in, n_hidden, n_out), bounds, strict=True)
+            for shape, bound in zip(_shapes(n_in, n_hidden, n_out), bounds, strict=False)
         ]
         rows.append(torch.cat([part.flatten() for part in parts]))
     return torch.stack(rows)
 
 
-def _unflatten(theta: torch.Tensor, n_in: int, n_out: int) -> MLP:
+def _unflatten(theta: torch.Tensor, n_in: int, n_hidden: int, n_out: int) -> MLP:
     """The networks whose weights are the rows of ``theta`` (views, so gradients flow)."""
-    n_hidden = (theta.shape[1] - n_out) // (n_in + 1 + n_out)
     shapes = _shapes(n_in, n_hidden, n_out)
-    sizes = [rows * cols for rows, cols in shapes]
-    parts = torch.split(theta, sizes, dim=1)
-    w1, b1, w2, b2 = (p.view(-1, *s) for p, s in zip(parts, shapes, strict=True))
-    return MLP(w1, b1, w2, b2)
+    parts = torch.split(theta, [rows * cols for rows, cols in shapes], dim=1)
+    return MLP(*(p.view(-1, *s) for p, s in zip(parts, shapes, strict=True)))
+
+
+def _takes_reduction(loss: LossFn) -> bool:
+    try:
+        return "reduction" in inspect.signature(loss).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
 
 
 def _per_run_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.Tensor]:
     """``(prediction, target) -> (R,)`` losses, each the loss of one run's batch."""
-    try:
-        elementwise = "reduction" in inspect.signature(loss).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        elementwise = False
-    if elementwise:
+    if _takes_reduction(loss):
 
         def mean_over_batch(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
             return loss(prediction, target, reduction="none", **kwargs).mean(dim=(1, 2))
 
         return mean_over_batch
     return torch.vmap(lambda prediction, target: loss(prediction, target, **kwargs))
+
+
+def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.Tensor]:
+    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example."""
+    if not _takes_reduction(loss):
+        raise TypeError(
+            "train_classifier needs a loss with a reduction argument (it calls the loss with "
+            f"reduction='none'), such as companion.cross_entropy; got {loss!r}"
+        )
+
+    def mean_over_batch(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        runs, batch, classes = logits.shape
+        values = loss(
+            logits.reshape(runs * batch, classes),
+            target.flatten(0, 1),
+            reduction="none",
+            **kwargs,
+        )
+        if values.shape == (runs * batch, classes):
+            values = values.sum(dim=1)
+        elif values.shape != (runs * batch,):
+            raise ValueError(
+                f"the loss must give one value per example or per logit with "
+                f"reduction='none', shape ({runs * batch},) or ({runs * batch}, {classes}) "
+                f"for {runs * batch} examples and {classes} outputs, got {tuple(values.shape)}"
+            )
+        return values.reshape(runs, batch).mean(dim=1)
+
+    return mean_over_batch
 
 
 def _as_runs(values: ArrayLike, name: str, runs: int, dtype: torch.dtype) -> torch.Tensor:
@@ -378,3 +641,43 @@ def _as_runs(values: ArrayLike, name: str, runs: int, dtype: torch.dtype) -> tor
             f"N > 0, got {tuple(tensor.shape)}"
         )
     return tensor
+
+
+def _as_class_targets(
+    values: ArrayLike, runs: int, n_out: int | None, dtype: torch.dtype
+) -> tuple[torch.Tensor, int]:
+    """Class indices as an int64 ``(R, N)`` tensor, or probabilities as ``(R, N, C)``."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        targets = _as_runs(array, "y", runs, dtype)
+        classes = int(targets.shape[2])
+        if n_out is not None and n_out != classes:
+            raise ValueError(
+                f"n_out must equal the {classes} columns of the float targets y, got {n_out!r}"
+            )
+        return targets, classes
+    if array.dtype.kind not in "iu":
+        raise TypeError(
+            "y must hold class indices (an integer dtype) or probabilities or labels (a float "
+            f"dtype), got dtype {array.dtype}"
+        )
+    if n_out is None:
+        raise ValueError("n_out (the number of classes) is required when y holds class indices")
+    check_count("n_out", n_out)
+    if array.ndim == 1:
+        array = array[None, :].repeat(runs, axis=0)
+    if array.ndim != 2 or array.shape[0] != runs or array.shape[1] == 0:
+        raise ValueError(
+            f"class indices y must have shape (N,) or (runs, N) with runs = {runs} and N > 0, "
+            f"got {array.shape}"
+        )
+    classes = max(n_out, 2)  # one output: labels 0 and 1 for a binary loss
+    outside = (array < 0) | (array >= classes)
+    if outside.any():
+        raise ValueError(
+            f"y holds the class index {array[outside][0]}, outside [0, {classes}) (n_out = "
+            f"{n_out}{', a binary classifier' if n_out == 1 else ''})"
+        )
+    if n_out == 1:
+        return torch.as_tensor(array[..., None], dtype=dtype), n_out
+    return torch.as_tensor(array.astype(np.int64)), n_out

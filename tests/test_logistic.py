@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from companion import binary_cross_entropy_with_logits
 from companion.data import make_gaussian_classes, make_two_class_data
 from companion.logistic import (
     accuracy,
-    binary_cross_entropy_with_logits,
     central_difference,
     fit_logistic,
     logistic_loss_grad,
@@ -43,25 +43,15 @@ def test_accuracy_counts_positive_logits_as_class_one():
     np.testing.assert_allclose(accuracy(z, y), [0.75, 0.25])
 
 
-@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_cross_entropy_matches_torch(reduction):
-    rng = np.random.default_rng(0)
-    z = rng.normal(0, 30, 50)  # large logits included
-    y = rng.uniform(0, 1, 50)
-    expected = F.binary_cross_entropy_with_logits(
-        torch.tensor(z), torch.tensor(y), reduction=reduction
-    )
-    actual = binary_cross_entropy_with_logits(z, y, reduction=reduction)
-    np.testing.assert_allclose(actual, expected.numpy(), rtol=1e-12, atol=1e-12)
-
-
 def test_loss_gradient_matches_finite_differences(data):
     x, y = data
     w, b = np.array([0.7, -1.2]), np.array([0.3, 0.5])
 
     def mean_loss(w, b):
         z = logits(w, b, x)
-        return binary_cross_entropy_with_logits(z, np.broadcast_to(y, z.shape), "none").mean(-1)
+        return binary_cross_entropy_with_logits(
+            z, np.broadcast_to(y, z.shape), reduction="none"
+        ).mean(-1)
 
     dw, db = logistic_loss_grad(w, b, x, y)
     np.testing.assert_allclose(dw, central_difference(lambda v: mean_loss(v, b), w, 1e-6), 1e-6)
@@ -154,9 +144,6 @@ def test_random_search_counts_seeds():
         (lambda: logits(1.0, 0.0, np.ones((2, 2))), "x must be 1-D"),
         (lambda: accuracy([1.0, 2.0], [1.0]), "same shape"),
         (lambda: accuracy([1.0, 2.0], [1.0, 2.0]), "labels must be 0 or 1"),
-        (lambda: binary_cross_entropy_with_logits([1.0], [1.0], "avg"), "reduction must be one"),
-        (lambda: binary_cross_entropy_with_logits([1.0], [1.5]), r"target must lie in \[0, 1\]"),
-        (lambda: binary_cross_entropy_with_logits([1.0, 2.0], [1.0]), "same shape"),
         (lambda: logistic_loss_grad(1.0, 0.0, [1.0, 2.0], [1.0]), "same shape"),
         (lambda: central_difference(np.sin, 1.0, 0.0), "h must be > 0"),
         (lambda: fit_logistic([1.0], [1.0], lr=0.0), "lr must be > 0"),

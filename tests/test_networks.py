@@ -1,4 +1,4 @@
-"""Tests for companion.networks: the batched MLP, its training loop and its line error."""
+"""Tests for companion.networks: batched networks, their training loop, line error, predictions."""
 
 from __future__ import annotations
 
@@ -7,10 +7,33 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from companion import huber_loss, mse_loss, rmse, smooth_l1_loss
+from companion import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+    rmse,
+    sigmoid_focal_loss,
+    smooth_l1_loss,
+)
+from companion.data import GaussianClasses
 from companion.experiments import line_error as closed_form_line_error
-from companion.networks import MLP, TrainResult, _draw_weights, init_mlp, line_error, train_mlp
+from companion.networks import (
+    MLP,
+    TrainResult,
+    _draw_weights,
+    init_mlp,
+    line_error,
+    predict,
+    predict_proba,
+    train_classifier,
+    train_mlp,
+)
 
 
 def line_data(n=30, seed=0):
@@ -219,7 +242,7 @@ def test_mse_with_two_far_outliers_diverges_where_smooth_l1_trains():
         ({"seeds": [-1]}, "every seed must be an integer >= 0"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"epochs": 2.5}, "epochs must be an integer >= 1"),
-        ({"n_hidden": True}, "n_hidden must be an integer >= 1"),
+        ({"n_hidden": True}, "n_hidden must be an integer >= 0"),
         ({"betas": (0.9, 1.0)}, r"betas must lie in \[0, 1\)"),
         ({"eps": 0.0}, "eps be > 0"),
     ],
@@ -272,3 +295,324 @@ def test_line_error_is_inf_or_nan_for_diverged_runs_and_checks_its_arguments():
         line_error(net, 2.0, 1.0, points=1)
     with pytest.raises(ValueError, match="one input and one output"):
         line_error(init_mlp([0], n_in=2), 2.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Classifiers: train_classifier, the linear model, predict and predict_proba
+
+
+def class_data(n=23, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n)
+    x = rng.normal(size=(n, 2)) + np.stack([np.cos(2.0 * y), np.sin(2.0 * y)], axis=1)
+    return x, y
+
+
+def classifier_module(net: MLP, run: int) -> torch.nn.Module:
+    """Run ``run`` of ``net`` as torch.nn layers (a Linear alone for the linear model)."""
+    if net.w2 is None:
+        module = torch.nn.Linear(net.n_in, net.n_out).to(net.w1.dtype)
+        with torch.no_grad():
+            module.weight.copy_(net.w1[run].T)
+            module.bias.copy_(net.b1[run, 0])
+        return module
+    return as_module(net, run)
+
+
+def reference_classifier(
+    x, target, loss, seed, n_hidden, n_out, optimizer_class, lr, epochs, batch
+):
+    """One run trained by torch.nn, torch.optim and the batches train_classifier takes."""
+    generator = torch.Generator().manual_seed(seed)
+    theta = _draw_weights([generator], x.shape[1], n_hidden, n_out, torch.float64)
+    net = init_mlp([seed], n_in=x.shape[1], n_hidden=n_hidden, n_out=n_out, dtype=torch.float64)
+    np.testing.assert_array_equal(
+        theta[0].numpy(), torch.cat([w[0].flatten() for w in net.weights])
+    )
+    module = classifier_module(net, 0)
+    optimizer = optimizer_class(module.parameters(), lr=lr)
+    inputs = torch.as_tensor(x, dtype=torch.float64)
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator) if batch < len(x) else None
+        for start in range(0, len(x), batch):
+            rows = order[start : start + batch] if order is not None else slice(None)
+            optimizer.zero_grad()
+            loss(module(inputs[rows]), target[rows]).backward()
+            optimizer.step()
+    return module
+
+
+def _kl_from_logits(z, t, reduction="none"):
+    return kl_div(torch.log_softmax(z, 1), t, reduction=reduction)
+
+
+def _brier(z, t, reduction="none"):
+    return mse_loss(torch.softmax(z, 1), t, reduction=reduction)
+
+
+def _focal_reference(z, t, alpha=0.25, gamma=2.0):
+    p = torch.sigmoid(z)
+    p_t = p * t + (1 - p) * (1 - t)
+    ce = F.binary_cross_entropy_with_logits(z, t, reduction="none")
+    return ((alpha * t + (1 - alpha) * (1 - t)) * (1 - p_t) ** gamma * ce).mean()
+
+
+WEIGHT = [1.0, 3.0, 0.5]
+# (loss, loss_kwargs, target kind, n_out, the same loss per run in torch.nn.functional)
+CLASSIFIER_CASES = {
+    "cross_entropy": (cross_entropy, {}, "index", 3, F.cross_entropy),
+    "label_smoothing": (
+        cross_entropy,
+        {"label_smoothing": 0.2},
+        "index",
+        3,
+        lambda z, t: F.cross_entropy(z, t, label_smoothing=0.2),
+    ),
+    # the plain mean of the weighted example losses, not PyTorch's weighted 'mean'
+    "class_weight": (
+        cross_entropy,
+        {"weight": torch.tensor(WEIGHT, dtype=torch.float64)},
+        "index",
+        3,
+        lambda z, t: F.cross_entropy(
+            z, t, weight=torch.tensor(WEIGHT, dtype=torch.float64), reduction="none"
+        ).mean(),
+    ),
+    "nll_of_log_softmax": (
+        lambda z, t, reduction: nll_loss(torch.log_softmax(z, 1), t, reduction=reduction),
+        {},
+        "index",
+        3,
+        F.cross_entropy,
+    ),
+    "multi_margin": (
+        multi_margin_loss,
+        {"margin": 0.5},
+        "index",
+        3,
+        lambda z, t: F.multi_margin_loss(z, t, margin=0.5),
+    ),
+    "soft_cross_entropy": (cross_entropy, {}, "soft", 3, F.cross_entropy),
+    # an elementwise loss is summed over the classes: kl_div's 'batchmean'
+    "kl_div": (
+        _kl_from_logits,
+        {},
+        "soft",
+        3,
+        lambda z, t: F.kl_div(torch.log_softmax(z, 1), t, reduction="batchmean"),
+    ),
+    "brier": (
+        _brier,
+        {},
+        "onehot",
+        3,
+        lambda z, t: (torch.softmax(z, 1) - t).square().sum(1).mean(),
+    ),
+    "bce_pos_weight": (
+        binary_cross_entropy_with_logits,
+        {"pos_weight": torch.tensor([3.0], dtype=torch.float64)},
+        "binary",
+        1,
+        lambda z, t: F.binary_cross_entropy_with_logits(
+            z, t, pos_weight=torch.tensor([3.0], dtype=torch.float64)
+        ),
+    ),
+    "focal": (sigmoid_focal_loss, {"gamma": 2.0, "alpha": 0.25}, "binary", 1, _focal_reference),
+}
+
+
+def classifier_targets(kind, y, classes=3):
+    """The targets train_classifier takes and those the torch reference takes."""
+    if kind == "index":
+        return y, torch.as_tensor(y)
+    if kind == "binary":
+        labels = (y == 1).astype(np.int64)
+        return labels, torch.as_tensor(labels, dtype=torch.float64)[:, None]
+    onehot = np.eye(classes)[y]
+    soft = 0.8 * onehot + 0.2 / classes if kind == "soft" else onehot
+    return soft, torch.as_tensor(soft)
+
+
+@pytest.mark.parametrize("case", CLASSIFIER_CASES)
+@pytest.mark.parametrize(
+    "n_hidden, optimizer, optimizer_class, lr, batch",
+    [
+        (0, "sgd", torch.optim.SGD, 0.3, 5),  # the linear model, mini-batches
+        (8, "adam", torch.optim.Adam, 0.02, 5),
+        (8, "sgd", torch.optim.SGD, 0.3, 23),  # full batch: no shuffling
+    ],
+)
+def test_train_classifier_matches_torch_optim_run_by_run(
+    case, n_hidden, optimizer, optimizer_class, lr, batch
+):
+    loss, kwargs, kind, n_out, reference_loss = CLASSIFIER_CASES[case]
+    x, y = class_data(23)  # the last mini-batch of each epoch is smaller
+    target, reference_target = classifier_targets(kind, y)
+    result = train_classifier(
+        x,
+        target,
+        loss,
+        seeds=[4, 9],
+        lr=lr,
+        n_out=n_out if kind in ("index", "binary") else None,
+        optimizer=optimizer,
+        batch_size=batch,
+        epochs=4,
+        n_hidden=n_hidden,
+        loss_kwargs=kwargs,
+        dtype=torch.float64,
+    )
+    steps = 4 * -(-23 // batch)
+    assert result.losses.shape == result.grad_norms.shape == (steps, 2)
+    assert result.model.n_out == n_out and (result.model.w2 is None) == (n_hidden == 0)
+    grid = torch.as_tensor(np.random.default_rng(1).normal(size=(11, 2)))
+    for run, seed in enumerate([4, 9]):
+        module = reference_classifier(
+            x,
+            reference_target,
+            reference_loss,
+            seed,
+            n_hidden,
+            n_out,
+            optimizer_class,
+            lr,
+            4,
+            batch,
+        )
+        with torch.no_grad():
+            expected = module(grid)
+        torch.testing.assert_close(result.model(grid)[run], expected, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(predict(result.model, grid.numpy())[run], expected.numpy())
+    # the first recorded loss is the reference loss of the first batch at the initial weights
+    module = classifier_module(init_mlp([4], 2, n_hidden, n_out, dtype=torch.float64), 0)
+    generator = torch.Generator().manual_seed(4)
+    _draw_weights([generator], 2, n_hidden, n_out, torch.float64)  # the weights come first
+    first = torch.randperm(23, generator=generator)[:batch] if batch < 23 else slice(None)
+    with torch.no_grad():
+        value = reference_loss(module(torch.as_tensor(x)[first]), reference_target[first])
+    assert result.losses[0, 0] == pytest.approx(value.item(), rel=1e-12)
+
+
+def test_class_indices_per_run_train_each_run_on_its_own_labels():
+    x, y = class_data(30)
+    labels = np.stack([y, (y + 1) % 3])
+    both = train_classifier(x, labels, cross_entropy, seeds=[0, 0], lr=0.1, n_out=3, epochs=3)
+    first = train_classifier(x, y, cross_entropy, seeds=[0], lr=0.1, n_out=3, epochs=3)
+    second = train_classifier(x, labels[1], cross_entropy, seeds=[0], lr=0.1, n_out=3, epochs=3)
+    np.testing.assert_array_equal(both.losses[:, 0], first.losses[:, 0])
+    np.testing.assert_array_equal(both.losses[:, 1], second.losses[:, 0])
+
+
+def test_softmax_regression_reaches_the_bayes_accuracy_on_held_out_data():
+    problem = GaussianClasses(n_classes=3, separation=3.0)
+    (x, y), (x_test, y_test) = problem.sample_splits([600, 4000], seeds=range(5))
+    result = train_classifier(
+        x, y, cross_entropy, seeds=range(5), lr=0.05, n_out=3, n_hidden=0,
+        optimizer="adam", batch_size=600, epochs=300,
+    )  # fmt: skip
+    proba = predict_proba(result.model, x_test)
+    accuracy = (proba.argmax(-1) == y_test).mean(-1)
+    bayes = (problem.posterior(x_test).argmax(-1) == y_test).mean(-1)
+    assert np.all(bayes - accuracy < 0.01), (accuracy, bayes)
+    # the model's probabilities are close to the true posterior, point by point
+    gap = np.abs(proba - problem.posterior(x_test)).max(-1).mean(-1)
+    assert np.all(gap < 0.05), gap
+
+
+def test_init_and_forward_of_the_linear_model():
+    net = init_mlp([0, 1], n_in=3, n_hidden=0, n_out=4, dtype=torch.float64)
+    assert tuple(net.w1.shape) == (2, 3, 4) and tuple(net.b1.shape) == (2, 1, 4)
+    assert net.w2 is None and net.b2 is None and len(net.weights) == 2
+    assert (net.n_runs, net.n_in, net.n_out) == (2, 3, 4)
+    bound = 1 / math.sqrt(3)
+    assert net.w1.abs().max() <= bound and net.b1.abs().max() <= bound
+    assert net.w1.abs().max() > 0.8 * bound
+    x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    for run in range(2):
+        torch.testing.assert_close(net(x)[run], classifier_module(net, run)(x))
+    broken = MLP(net.w1 * float("inf"), net.b1)
+    assert TrainResult(broken, np.zeros((1, 2)), np.zeros((1, 2))).diverged.tolist() == [
+        True,
+        True,
+    ]
+
+
+def test_predict_proba_is_the_softmax_or_the_sigmoid_pair():
+    x = np.random.default_rng(0).normal(size=(7, 2))
+    net = init_mlp([0, 1], n_in=2, n_hidden=4, n_out=3, dtype=torch.float64)
+    logits = predict(net, x)
+    assert logits.shape == (2, 7, 3) and logits.dtype == np.float64
+    np.testing.assert_allclose(predict_proba(net, x), torch.softmax(torch.tensor(logits), 2))
+    binary = init_mlp([3], n_in=2, n_hidden=0, n_out=1)
+    z = predict(binary, x)[..., 0]
+    proba = predict_proba(binary, x)
+    assert proba.shape == (1, 7, 2)
+    np.testing.assert_allclose(proba[..., 1], 1 / (1 + np.exp(-z)), rtol=1e-12)
+    np.testing.assert_allclose(proba.sum(-1), 1.0, rtol=1e-15)
+    np.testing.assert_array_equal(proba.argmax(-1), (z > 0).astype(int))
+    # one input set per run
+    per_run = np.stack([x, 2 * x])
+    np.testing.assert_allclose(predict(net, per_run)[1], predict(net, 2 * x)[1])
+
+
+@pytest.mark.parametrize(
+    "y, kwargs, error, message",
+    [
+        (np.array([0, 1, 2, 0]), {}, ValueError, r"n_out \(the number of classes\) is required"),
+        (np.array([0, 1, 3, 0]), {"n_out": 3}, ValueError, r"class index 3, outside \[0, 3\)"),
+        (np.array([0, -1, 2, 0]), {"n_out": 3}, ValueError, r"class index -1, outside \[0, 3\)"),
+        (
+            np.array([0, 1, 2, 0]),
+            {"n_out": 1},
+            ValueError,
+            r"class index 2, outside \[0, 2\) \(n_out = 1, a binary classifier\)",
+        ),
+        (np.array([0, 1, 2, 0]), {"n_out": 0}, ValueError, "n_out must be an integer >= 1"),
+        (np.eye(3)[[0, 1, 2, 0]], {"n_out": 2}, ValueError, "n_out must equal the 3 columns"),
+        (np.array([True, False] * 2), {"n_out": 2}, TypeError, "y must hold class indices"),
+        (np.array(["a", "b"] * 2), {"n_out": 2}, TypeError, "y must hold class indices"),
+        (np.zeros((3, 4), dtype=int), {"n_out": 2}, ValueError, r"\(N,\) or \(runs, N\)"),
+        (np.zeros((2, 4, 1), dtype=int), {"n_out": 2}, ValueError, r"\(N,\) or \(runs, N\)"),
+        (np.zeros(0, dtype=int), {"n_out": 2}, ValueError, "N > 0"),
+        (np.array([0, 1, 1]), {"n_out": 2}, ValueError, "same number of examples, got 4 and 3"),
+        (np.array([0, 1, 1, 0]), {"n_out": 2, "n_hidden": -1}, ValueError, "n_hidden must be"),
+    ],
+)
+def test_train_classifier_rejects_bad_targets(y, kwargs, error, message):
+    x = np.zeros((4, 2))
+    with pytest.raises(error, match=message):
+        train_classifier(x, y, cross_entropy, seeds=[0, 1], lr=0.1, **kwargs)
+
+
+def test_train_classifier_rejects_losses_it_cannot_average():
+    x, y = class_data(8)
+
+    def no_reduction(z, t):
+        return F.cross_entropy(z, t)
+
+    with pytest.raises(TypeError, match="needs a loss with a reduction argument"):
+        train_classifier(x, y, no_reduction, seeds=[0], lr=0.1, n_out=3)
+
+    def one_number(z, t, reduction="none"):
+        return F.cross_entropy(z, t)  # ignores reduction
+
+    with pytest.raises(ValueError, match=r"one value per example or per logit .* got \(\)"):
+        train_classifier(x, y, one_number, seeds=[0], lr=0.1, n_out=3)
+
+
+def test_mlp_and_predict_reject_inconsistent_weights_and_inputs():
+    net = init_mlp([0], n_in=2, n_hidden=3)
+    with pytest.raises(ValueError, match="w2 and b2 must both be tensors"):
+        MLP(net.w1, net.b1, net.w2, None)
+    with pytest.raises(ValueError, match="x must have 2 features per example, as the model"):
+        predict(net, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"x must have shape .* runs = 1"):
+        predict_proba(net, np.zeros((2, 4, 2)))
+
+
+def test_seeds_must_be_a_sequence():
+    x, y = class_data(8)
+    with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
+        train_classifier(x, y, cross_entropy, seeds=3, lr=0.1, n_out=3)
+    with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
+        train_mlp(x[:, 0], x[:, 1], mse_loss, seeds="01", lr=0.1)
