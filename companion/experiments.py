@@ -763,12 +763,13 @@ class BetaSelection:
         ``metric``."""
         return np.asarray(self.valid[metric].argmin(axis=0))
 
-    def take(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    def take(self, values: np.ndarray, index: Any) -> np.ndarray:
         """Per seed, the entry of ``values`` (shape ``(len(betas), seeds)``) at ``index``.
 
-        ``index`` holds one candidate per seed, such as :meth:`chosen`'s.
+        ``index`` holds one candidate per seed, such as :meth:`chosen`'s, or one candidate
+        for every seed.
         """
-        index = np.asarray(index)
+        index = np.broadcast_to(np.asarray(index), values.shape[1:])
         return np.asarray(np.take_along_axis(values, index[None], axis=0)[0])
 
 

@@ -486,6 +486,7 @@ def test_select_beta_scores_every_candidate_on_held_out_data():
     np.testing.assert_array_equal(
         result.take(result.line_errors, [2, 2, 2, 2]), result.line_errors[2]
     )
+    np.testing.assert_array_equal(result.take(result.test["MAE"], 1), result.test["MAE"][1])
 
 
 def test_select_beta_on_outliers_follows_the_metric():
