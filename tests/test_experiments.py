@@ -486,6 +486,7 @@ def test_select_beta_scores_every_candidate_on_held_out_data():
     np.testing.assert_array_equal(
         result.take(result.line_errors, [2, 2, 2, 2]), result.line_errors[2]
     )
+    np.testing.assert_array_equal(result.take(result.test["MAE"], 1), result.test["MAE"][1])
 
 
 def test_select_beta_on_outliers_follows_the_metric():
@@ -500,3 +501,203 @@ def test_select_beta_on_outliers_follows_the_metric():
 def test_select_beta_refuses_bad_candidates(betas):
     with pytest.raises(ValueError, match="betas must be a non-empty list of values >= 0"):
         ex.select_beta(betas, range(2))
+
+
+def test_select_beta_refits_every_candidate_on_training_and_validation_data():
+    betas = [0.0, 1.0, np.inf]
+    result = ex.select_beta(betas, range(3), n_train=40, n_valid=20, n_test=100)
+    assert result.refit_line_errors.shape == result.refit_test["MAE"].shape == (3, 3)
+    x, y = ex.seeded_line_data(range(3), 160, scale=ex.NOISE_SCALE)
+    both, test = (x[:, :60], y[:, :60]), (x[:, 60:], y[:, 60:])
+    lad = ex.lad_line(*both)
+    np.testing.assert_allclose(
+        result.refit_line_errors[0], ex.line_error(lad.slope, lad.intercept, 2.0, 1.0)
+    )
+    huber = ex.huber_line(*both, delta=1.0)
+    np.testing.assert_allclose(
+        result.refit_test["RMSE"][1],
+        ex.prediction_errors(huber.slope, huber.intercept, *test)["RMSE"],
+    )
+    ls = [np.polyfit(a, b, 1) for a, b in zip(*both, strict=True)]
+    np.testing.assert_allclose(
+        result.refit_line_errors[2], [ex.line_error(s, i, 2.0, 1.0) for s, i in ls]
+    )
+
+
+def test_noise_grid_data_is_the_grids_data():
+    noises = {"a": {"noise": "laplace"}, "b": {"outlier_fraction": 0.2}}
+    x, y = ex.noise_grid_data(range(3), n=30, noises=noises)
+    assert x.shape == y.shape == (2, 3, 30)
+    for i, kw in enumerate(noises.values()):
+        xs, ys = ex.seeded_line_data(range(3), 30, **kw)
+        np.testing.assert_array_equal(x[i], xs)
+        np.testing.assert_array_equal(y[i], ys)
+    np.testing.assert_array_equal(x[0], x[1])  # the same inputs in every setting
+    grid = ex.noise_loss_grid(range(3), n=30, noises=noises)
+    lad = ex.lad_line(x, y)
+    np.testing.assert_allclose(grid.slopes[:, 0], lad.slope)
+
+
+def test_plot_grid_puts_the_named_panels_on_a_log_scale():
+    grid = ex.noise_loss_grid(seeds=range(3), n=30)
+    fig, axes = plt.subplots(4, 1)
+    ex.plot_grid(grid, axes, log_scale=["10% outliers"])
+    assert [ax.get_xscale() for ax in axes] == ["linear"] * 3 + ["log"]
+    low, high = axes[-1].get_xlim()
+    mean = grid.mean()[-1]
+    assert low < mean.min() and mean.max() < high and low > 0
+    ticks = [t for t in axes[-1].get_xticks() if low <= t <= high]
+    assert ticks and all(f"{t:.0e}"[0] in "125" for t in ticks)
+    with pytest.raises(ValueError, match="log_scale names noises not in the grid"):
+        ex.plot_grid(grid, axes, log_scale=["Cauchy"])
+    plt.close(fig)
+
+
+def test_log_ticks_are_one_two_five_times_powers_of_ten():
+    assert ex._log_ticks(0.05, 3.0) == [0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
+    assert ex._log_ticks(0.3, 0.4) == []
+
+
+def test_robust_scale_matches_scipy_and_ignores_outliers():
+    from scipy.stats import median_abs_deviation
+
+    rng = np.random.default_rng(0)
+    r = rng.normal(0.0, 2.0, (3, 2001))
+    np.testing.assert_allclose(ex.robust_scale(r), median_abs_deviation(r, axis=-1, scale="normal"))
+    assert abs(ex.robust_scale(r[0]) - 2.0) < 0.1
+    r[:, :400] += 1e6  # a fifth of the values far out
+    assert (ex.robust_scale(r) < 3.0).all()
+    np.testing.assert_allclose(ex.robust_scale(r.T, axis=0), ex.robust_scale(r))
+    with pytest.raises(ValueError, match="at least one finite value"):
+        ex.robust_scale([1.0, np.nan])
+
+
+def _numerical_derivative(f, r, h=1e-6):
+    return (f(r + h) - f(r - h)) / (2 * h)
+
+
+def test_tukey_weights_are_psi_over_r_of_the_biweight():
+    c = 2.0
+
+    def rho(r):
+        inside = np.abs(r) < c
+        return np.where(inside, c**2 / 6 * (1 - (1 - (r / c) ** 2) ** 3), c**2 / 6)
+
+    r = np.array([-3.0, -1.5, -0.3, 0.7, 1.9, 2.5])
+    psi = _numerical_derivative(rho, r)
+    np.testing.assert_allclose(ex.tukey_weights(r, c) * r, psi, atol=1e-8)
+    assert ex.tukey_weights(0.0, c) == 1.0 and ex.tukey_weights(100.0, c) == 0.0
+    with pytest.raises(ValueError, match="cut-off c must be > 0"):
+        ex.tukey_weights(r, 0.0)
+
+
+def test_tukey_cut_off_4685_is_95_percent_efficient_on_gaussian_noise():
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    c = 4.685
+
+    def psi(u):
+        return u * ex.tukey_weights(u, c)
+
+    def dpsi(u):
+        return (1 - (u / c) ** 2) * (1 - 5 * (u / c) ** 2) if abs(u) < c else 0.0
+
+    second = quad(lambda u: psi(u) ** 2 * norm.pdf(u), -c, c)[0]
+    slope = quad(lambda u: dpsi(u) * norm.pdf(u), -c, c)[0]
+    assert round(slope**2 / second, 2) == 0.95
+
+
+def test_student_t_weights_are_the_t_likelihoods_psi_over_r():
+    from scipy.stats import t
+
+    s, dof = 0.7, 2.0
+    r = np.array([-5.0, -0.4, 0.2, 1.3, 8.0])
+    psi = -_numerical_derivative(lambda v: t.logpdf(v, dof, scale=s), r)
+    np.testing.assert_allclose(ex.student_t_weights(r, s, dof) * r / s**2, psi, rtol=1e-6)
+    with pytest.raises(ValueError, match="scale and dof must be > 0"):
+        ex.student_t_weights(r, s, 0.0)
+
+
+@pytest.mark.parametrize("loss", ["tukey", "student_t"])
+def test_redescending_line_is_a_stationary_point_started_from_l1(loss):
+    x, y = _grid_data(range(20), noise="student_t")
+    fit = ex.redescending_line(x, y, loss, tol=1e-12)
+    lad = ex.lad_line(x, y)
+    np.testing.assert_array_equal(fit.slopes[0], lad.slope)
+    residual = fit.slope[:, None] * x + fit.intercept[:, None] - y
+    scale = ex.robust_scale(lad.slope[:, None] * x + lad.intercept[:, None] - y)[:, None]
+    if loss == "tukey":
+        psi = residual * ex.tukey_weights(residual, 4.685 * scale)
+    else:
+        psi = residual * ex.student_t_weights(residual, scale, 2.0)
+    assert np.abs((psi * x).sum(axis=-1)).max() < 1e-8
+    assert np.abs(psi.sum(axis=-1)).max() < 1e-8
+
+
+def test_redescending_line_ignores_outliers_beyond_the_cut_off():
+    x, y = _grid_data(range(5), outlier_fraction=0.1)
+    far = np.where(y - (2 * x + 1) > 10, y + 1000.0, y)  # the outliers 1000 further up
+    near, farther = ex.redescending_line(x, y), ex.redescending_line(x, far)
+    np.testing.assert_allclose(near.slope, farther.slope, atol=1e-9)
+    np.testing.assert_allclose(near.intercept, farther.intercept, atol=1e-9)
+    assert (ex.line_error(near.slope, near.intercept, 2.0, 1.0) < 0.2).all()
+
+
+def test_redescending_line_keeps_an_l1_line_through_most_points():
+    x = np.linspace(0.0, 4.0, 9)
+    y = 3 * x - 1
+    y[[0, 8]] += [5.0, -7.0]  # seven points on the line: the robust scale is 0
+    fit = ex.redescending_line(x, y)
+    assert fit.slopes.shape[0] == 1
+    assert (round(float(fit.slope), 9), round(float(fit.intercept), 9)) == (3.0, -1.0)
+
+
+def test_redescending_line_refuses_bad_arguments():
+    x, y = _grid_data(range(2))
+    with pytest.raises(ValueError, match="loss must be 'tukey' or 'student_t'"):
+        ex.redescending_line(x, y, "cauchy")
+    with pytest.raises(ValueError, match="c and dof must be > 0"):
+        ex.redescending_line(x, y, c=0.0)
+    with pytest.raises(RuntimeError, match="did not settle"):
+        ex.redescending_line(x, y, tol=0.0, max_iter=2)
+
+
+def test_lognormal_line_data_has_mean_zero_right_skewed_noise():
+    x, y = ex.lognormal_line_data(range(4), 50_000)
+    assert x.shape == y.shape == (4, 50_000)
+    noise = y - (2 * x + 1)
+    assert abs(noise.mean()) < 0.03  # standard error about 0.005
+    assert abs(np.median(noise) - (1 - np.exp(0.5))) < 0.02
+    assert (noise > -np.exp(0.5)).all()
+    again = ex.lognormal_line_data([2], 50_000)
+    np.testing.assert_array_equal(again[1][0], y[2])
+    with pytest.raises(ValueError, match="at least one seed"):
+        ex.lognormal_line_data([], 5)
+    with pytest.raises(ValueError, match="sigma > 0"):
+        ex.lognormal_line_data([0], 5, sigma=0.0)
+
+
+def test_scaled_huber_line_uses_delta_k_times_the_robust_scale_per_data_set():
+    x, y = ex.lognormal_line_data(range(3), 80)
+    fit = ex.scaled_huber_line(x, y, 1.5)
+    for i in range(3):
+        ls = np.polyfit(x[i], y[i], 1)
+        scale = float(ex.robust_scale(y[i] - np.polyval(ls, x[i])))
+        one = ex.huber_line(x[i], y[i], delta=1.5 * scale)
+        np.testing.assert_allclose(fit.slope[i], one.slope, rtol=1e-9)
+        np.testing.assert_allclose(fit.intercept[i], one.intercept, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="robust scale of zero"):
+        ex.scaled_huber_line(np.arange(5.0), 2 * np.arange(5.0), 1.0)
+
+
+def test_public_docstrings_hold_no_control_characters():
+    import inspect
+    import re
+
+    docs = [ex.__doc__ or ""] + [
+        inspect.getdoc(obj) or ""
+        for name, obj in vars(ex).items()
+        if callable(obj) and getattr(obj, "__module__", None) == ex.__name__
+    ]
+    assert not [d for d in docs if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", d)]
