@@ -103,9 +103,7 @@ def test_accuracy_rejects_bad_arguments(args, kwargs, match):
 def test_line_mae_on_the_distribution_matches_a_large_sample():
     x, y = make_line_data(400_000, slope=-1.0, intercept=0.5, scale=0.8, seed=2)
     slopes, intercepts = np.array([-1.0, -0.7, -1.5, 0.0]), np.array([0.5, 0.6, -0.4, 2.0])
-    exact = gaussian_line_mae(
-        slopes, intercepts, true_slope=-1.0, true_intercept=0.5, scale=0.8
-    )
+    exact = gaussian_line_mae(slopes, intercepts, true_slope=-1.0, true_intercept=0.5, scale=0.8)
     for a, b, value in zip(slopes, intercepts, exact, strict=True):
         errors = np.abs(a * x + b - y)
         assert abs(errors.mean() - value) < 4 * errors.std() / np.sqrt(x.size)
