@@ -838,7 +838,8 @@ def pinball_loss(
 
     References
     ----------
-    R. Koenker and G. Bassett, "Regression Quantiles", *Econometrica* 46(1), 33-50, 1978.
+    Roger Koenker and Gilbert Bassett, "Regression Quantiles", *Econometrica* 46(1), 33-50,
+    1978.
 
     Examples
     --------
