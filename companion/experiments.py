@@ -337,7 +337,7 @@ def huber_line(x: Any, y: Any, delta: float = 1.0, *, max_iter: int = 1000) -> L
     x, y : array_like, shape (..., N)
         Inputs and targets; leading axes are a batch of independent fits.
     delta : float
-        Huber's :math:`\delta` (Smooth L1's :math:`eta`), > 0.
+        Huber's :math:`\delta` (Smooth L1's :math:`\beta`), > 0.
     max_iter : int
         Most steps.
 
