@@ -699,9 +699,8 @@ def phone_navigation_problems(page, site_url: str, doc: str) -> list[str]:
     if link is None:
         return [*problems, f"the chapter list has no link to {target}"]
     try:
-        # The click is followed once the browser commits to the new page; whether that page
-        # then loads cleanly is checked by its own visit.
-        with page.expect_navigation(wait_until="commit"):
+        # Waits for the new page's load event, within the context's navigation timeout.
+        with page.expect_navigation():
             link.click()
         if urlsplit(page.url).path != href:
             problems.append(f"following the link to {target} led to {page.url}")
