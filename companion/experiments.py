@@ -27,6 +27,7 @@ from companion import (
     mse_loss_grad,
     smooth_l1_loss_grad,
 )
+from companion._checks import check_count
 from companion._extras import missing_extra
 from companion.data import make_line_data
 from companion.fitting import LineFit, LossGrad, fit_line
@@ -1206,3 +1207,98 @@ def scaled_huber_line(x: Any, y: Any, k: float) -> LineFit:
         raise ValueError("a data set's least-squares residuals have a robust scale of zero")
     fit = huber_line(x, y / scale[..., None], delta=k)
     return LineFit(fit.slopes * scale, fit.intercepts * scale)
+
+
+def _clipped_gaussian_moments(
+    mean: float, sigma: float, delta: float
+) -> tuple[float, float, float]:
+    r"""For :math:`e \sim \mathcal N(\mu, \sigma^2)` and :math:`\psi = \mathrm{clip}(\cdot, -\delta,
+    \delta)`: :math:`\mathbb E\,\psi(e)`, :math:`\mathbb E\,\psi(e)^2` and
+    :math:`P(|e| < \delta) = \mathbb E\,\psi'(e)`."""
+
+    def cdf(z: float) -> float:
+        return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+    def pdf(z: float) -> float:
+        return math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+    low, high = (-delta - mean) / sigma, (delta - mean) / sigma
+    inside = cdf(high) - cdf(low)
+    below, above = cdf(low), 1.0 - cdf(high)
+    first = mean * inside + sigma * (pdf(low) - pdf(high)) + delta * (above - below)
+    second = (
+        mean**2 * inside
+        + 2.0 * mean * sigma * (pdf(low) - pdf(high))
+        + sigma**2 * (inside + low * pdf(low) - high * pdf(high))
+        + delta**2 * (above + below)
+    )
+    return first, second, inside
+
+
+def huber_line_theory(
+    delta: float,
+    *,
+    sigma: float = NOISE_SCALE,
+    outlier_fraction: float = 0.0,
+    outlier_shift: float = OUTLIER_SHIFT,
+    n: int = 100,
+) -> tuple[float, float]:
+    r"""Large-sample bias and RMS :func:`line_error` of Huber's line on :func:`seeded_line_data`.
+
+    The residuals from the true line are :math:`e = \sigma u`, :math:`u \sim \mathcal N(0, 1)`,
+    except for a share :math:`\varepsilon` of them lifted by :math:`s`. Huber's line (threshold
+    :math:`\delta`, :math:`\psi = \mathrm{clip}(\cdot, -\delta, \delta)`) keeps the true slope
+    and is lifted by the :math:`T` at which the pushes balance,
+
+    .. math::
+        (1 - \varepsilon)\,\mathbb E\,\psi(\sigma u - T)
+        + \varepsilon\,\mathbb E\,\psi(s + \sigma u - T) = 0 .
+
+    Around it the fit scatters with the M-estimator's variance
+    :math:`\mathbb E\,\psi^2 / (\mathbb E\,\psi')^2` per point (Huber, 1964). With
+    :math:`x \sim \mathcal U(-2, 2)` the slope's share of the squared line error is
+    :math:`\mathbb E\,\psi^2 / (n\, (\mathbb E\,\psi')^2)`; the intercept's is the same with
+    :math:`\mathbb E\,\psi^2` replaced by the variance *within* the clean and the lifted points,
+    since :func:`~companion.data.make_line_data` lifts exactly :math:`\varepsilon n` of them.
+    So the expected squared line error is
+
+    .. math::
+        T^2 + \frac{\mathbb E\,\psi^2 + \mathbb E\,\psi^2 - (1-\varepsilon)\,m_0^2
+        - \varepsilon\, m_1^2}{n\,(\mathbb E\,\psi')^2},
+
+    with :math:`m_0, m_1` the mean of :math:`\psi` over the clean and over the lifted points.
+    Every expectation has a closed form for Gaussian noise.
+
+    Returns
+    -------
+    bias, rms_error : float
+        :math:`T`, and the square root of the expected squared line error.
+
+    Examples
+    --------
+    >>> bias, error = huber_line_theory(1e6)  # least squares on clean data: 2 sigma^2 / n
+    >>> abs(bias) < 1e-12, round(error, 6) == round(math.sqrt(2 * 0.5**2 / 100), 6)
+    (True, True)
+    """
+    if not (delta > 0 and sigma > 0 and math.isfinite(delta) and math.isfinite(sigma)):
+        raise ValueError(f"delta and sigma must be finite and > 0, got {delta!r} and {sigma!r}")
+    if not 0.0 <= outlier_fraction < 1.0:
+        raise ValueError(f"outlier_fraction must be in [0, 1), got {outlier_fraction!r}")
+    check_count("n", n)
+    shares = ((1.0 - outlier_fraction, 0.0), (outlier_fraction, float(outlier_shift)))
+
+    def push(t: float) -> float:
+        return sum(w * _clipped_gaussian_moments(s - t, sigma, delta)[0] for w, s in shares)
+
+    low, high = min(0.0, outlier_shift) - delta, max(0.0, outlier_shift) + delta
+    for _ in range(200):  # push falls as t rises: bisect to machine precision
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if push(middle) > 0 else (low, middle)
+    bias = 0.5 * (low + high)
+    moments = [(w, _clipped_gaussian_moments(s - bias, sigma, delta)) for w, s in shares]
+    second = sum(w * m[1] for w, m in moments)
+    slope_of_psi = sum(w * m[2] for w, m in moments)
+    within = second - sum(w * m[0] ** 2 for w, m in moments)
+    return bias, math.sqrt(bias**2 + (second + within) / (n * slope_of_psi**2))

@@ -681,3 +681,73 @@ def _as_class_targets(
     if n_out == 1:
         return torch.as_tensor(array[..., None], dtype=dtype), n_out
     return torch.as_tensor(array.astype(np.int64)), n_out
+
+
+def loss_hessian(
+    model: MLP,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: LossFn,
+    *,
+    loss_kwargs: Mapping[str, Any] | None = None,
+) -> torch.Tensor:
+    r"""Each run's Hessian of its mean loss on ``(x, y)``, with respect to all its weights.
+
+    For run :math:`r` with weights :math:`\theta` (:attr:`MLP.weights` flattened in order,
+    :math:`P` numbers), the :math:`P \times P` matrix of second derivatives
+    :math:`\nabla^2_\theta\, L(\theta)` of the loss that :func:`train_mlp` would take on
+    ``(x, y)`` as one batch, computed exactly by automatic differentiation in float64. For the
+    mean squared error it is the sum of two terms,
+
+    .. math::
+        \nabla^2_\theta\,\mathrm{MSE}
+        = \frac2N \sum_i J_i^\top J_i + \frac2N \sum_i r_i\, \nabla^2_\theta f(x_i; \theta),
+
+    with :math:`J_i = \nabla_\theta f(x_i; \theta)` and the residuals :math:`r_i = f(x_i) - y_i`.
+    The first (Gauss–Newton) term alone is the Hessian with targets ``y = model(x)``, where
+    every residual is zero. For the linear model (no hidden layer) and one input, the MSE's
+    Hessian is the constant :math:`2M` of :func:`companion.fitting.mse_lr_limit`.
+
+    Parameters
+    ----------
+    model : MLP
+        The networks, for example :func:`init_mlp`'s, or the ``model`` of a :class:`TrainResult`.
+    x, y : array_like, shape (N,), (N, d) or (R, N, d)
+        As for :func:`train_mlp`.
+    loss, loss_kwargs
+        As for :func:`train_mlp`.
+
+    Returns
+    -------
+    torch.Tensor, shape (R, P, P), float64
+
+    Examples
+    --------
+    >>> from companion import mse_loss
+    >>> net = init_mlp([0], n_hidden=3)
+    >>> h = loss_hessian(net, [0.0, 1.0], [1.0, 2.0], mse_loss)
+    >>> tuple(h.shape), bool(torch.allclose(h, h.mT))
+    ((1, 10, 10), True)
+    """
+    n_in, n_out = model.n_in, model.n_out
+    n_hidden = 0 if model.w2 is None else int(model.w1.shape[2])
+    theta = torch.cat([w.detach().flatten(1) for w in model.weights], 1).to(torch.float64)
+    inputs = _as_runs(x, "x", model.n_runs, torch.float64)
+    targets = _as_runs(y, "y", model.n_runs, torch.float64)
+    if inputs.shape[1] != targets.shape[1] or inputs.shape[2] != n_in or targets.shape[2] != n_out:
+        raise ValueError(
+            f"x and y must hold the same number of examples with {n_in} input(s) and {n_out} "
+            f"output(s), got shapes {tuple(inputs.shape)} and {tuple(targets.shape)}"
+        )
+    batch_loss = _per_run_loss(loss, dict(loss_kwargs or {}))
+
+    def run_loss(weights: torch.Tensor, run: int) -> torch.Tensor:
+        prediction = _unflatten(weights[None], n_in, n_hidden, n_out)(inputs[run : run + 1])
+        return batch_loss(prediction, targets[run : run + 1])[0]
+
+    return torch.stack(
+        [
+            torch.autograd.functional.hessian(lambda w, r=run: run_loss(w, r), theta[run])
+            for run in range(model.n_runs)
+        ]
+    )
