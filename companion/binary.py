@@ -15,7 +15,8 @@ Two ways to fit one, each for ``R`` independent runs together (a leading run axi
   weights one run at a time (the tests check it). Its Hessian gives the standard errors of
   the weights.
 
-Needs PyTorch for :func:`train_linear_classifier`; :func:`fit_logistic_regression` is NumPy.
+:func:`train_linear_classifier` needs PyTorch (``pip install
+"loss-functions-companion[torch]"``); :func:`fit_logistic_regression` is NumPy only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from companion._checks import check_count
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
 
 
@@ -38,7 +40,9 @@ def _design(x: ArrayLike, runs: int | None = None) -> np.ndarray:
     if design.ndim == 2:
         design = np.broadcast_to(design, (runs or 1, *design.shape))
     if design.ndim != 3 or design.shape[1] == 0:
-        raise ValueError(f"x must have shape (N,), (N, d) or (R, N, d) with N > 0, got {design.shape}")
+        raise ValueError(
+            f"x must have shape (N,), (N, d) or (R, N, d) with N > 0, got {design.shape}"
+        )
     return design
 
 
@@ -47,7 +51,8 @@ def _labels(y: ArrayLike, runs: int, n: int) -> np.ndarray:
     labels = np.asarray(y)
     if labels.dtype.kind not in "biuf":
         raise TypeError(f"y must hold the labels 0 and 1, got dtype {labels.dtype}")
-    labels = np.broadcast_to(labels.astype(np.float64), (runs, n)) if labels.ndim == 1 else labels
+    if labels.shape == (n,):
+        labels = np.broadcast_to(labels, (runs, n))
     if labels.shape != (runs, n):
         raise ValueError(f"y must have shape (N,) or (R, N) = {(runs, n)}, got {labels.shape}")
     if not np.isin(labels, (0.0, 1.0)).all():
@@ -93,9 +98,7 @@ class LinearPath:
         """
         design = _design(x, self.weights.shape[1])
         if design.shape[2] != self.weights.shape[2]:
-            raise ValueError(
-                f"x must have {self.weights.shape[2]} features, got {design.shape[2]}"
-            )
+            raise ValueError(f"x must have {self.weights.shape[2]} features, got {design.shape[2]}")
         z: np.ndarray = (
             np.einsum("rnd,rd->rn", design, self.weights[step]) + self.biases[step][:, None]
         )
@@ -164,7 +167,10 @@ def train_linear_classifier(
     >>> path.weights.shape, bool(path.weights[0, 0, 0] < 0 < path.weights[-1, 0, 0])
     ((21, 1, 1), True)
     """
-    import torch
+    try:
+        import torch
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "torch", f"{__name__}.train_linear_classifier") from error
 
     dtype = torch.float32 if dtype is None else dtype
     if not (np.isfinite(lr) and lr > 0):

@@ -11,7 +11,7 @@ the order of the values, is one step from its neighbours, so about 32 (float32) 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -38,8 +38,7 @@ def _unrank(rank: int, dtype: np.dtype[Any]) -> np.floating[Any]:
     """The float of ``dtype`` at position ``rank`` (the inverse of :func:`_rank`)."""
     unsigned, sign = _BITS[dtype]
     bits = rank if rank >= 0 else (-rank) | (1 << sign)
-    value: np.floating[Any] = np.array(bits, dtype=unsigned).view(dtype)[()]
-    return value
+    return cast(np.floating[Any], np.array(bits, dtype=unsigned).view(dtype)[()])
 
 
 def first_float_where(
@@ -99,7 +98,8 @@ def first_float_where(
     kind = np.dtype(dtype)
     if kind not in _BITS:
         raise ValueError(f"dtype must be float16, float32 or float64, got {kind}")
-    start, stop = np.array(low, dtype=kind)[()], np.array(high, dtype=kind)[()]
+    start = cast(np.floating[Any], np.array(low, dtype=kind)[()])
+    stop = cast(np.floating[Any], np.array(high, dtype=kind)[()])
     if not (np.isfinite(start) and np.isfinite(stop) and start <= stop):
         raise ValueError(f"low and high must be finite with low <= high, got {low!r}, {high!r}")
     if not condition(stop):
