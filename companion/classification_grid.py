@@ -409,10 +409,10 @@ def plot_noise_grid(
     """Each loss's mean against the noise level, with 95% intervals (±1.96 standard errors).
 
     ``axes`` holds one axes per ``(metric, imbalance)`` panel. The losses are offset slightly
-    along the noise axis so that their intervals do not hide one another. The Bayes
-    classifier's value is a dashed grey line; in an ``"ECE"`` panel a dotted black line is
-    the calibration error of the noisy labels' posterior (``grid.bayes["noisy posterior
-    ECE"]``). One legend goes above the panels.
+    along the noise axis so that their intervals do not hide one another. The value of the
+    true posterior (the Bayes classifier) is a dashed grey line; in an ``"ECE"`` panel a
+    dotted black line is the calibration error of the noisy labels' posterior
+    (``grid.bayes["noisy posterior ECE"]``). One legend goes above the panels.
     """
     from companion.plotting import label
 
@@ -431,7 +431,7 @@ def plot_noise_grid(
             )  # fmt: skip
         if metric in grid.bayes:
             bayes = grid.bayes[metric][col].mean(axis=-1)
-            ax.plot(noise, bayes, "--", color="0.45", lw=1.5, label="Bayes classifier")
+            ax.plot(noise, bayes, "--", color="0.45", lw=1.5, label="true posterior")
         if metric == "ECE":
             theory = grid.bayes["noisy posterior ECE"][col].mean(axis=-1)
             ax.plot(noise, theory, ":", color="black", lw=2, label="noisy posterior")

@@ -252,7 +252,7 @@ def test_plot_noise_grid_draws_every_loss_and_the_references(small_grid):
     cg.plot_noise_grid(small_grid, axes, [("accuracy", "balanced"), ("ECE", "1:9")])
     assert len(axes[0].containers) == 6 and len(axes[1].containers) == 6  # error bars
     names = [text.get_text() for text in fig.legends[0].get_texts()]
-    assert names == [*small_grid.losses, "Bayes classifier", "noisy posterior"]
+    assert names == [*small_grid.losses, "true posterior", "noisy posterior"]
     assert axes[1].get_title() == "ECE, 1:9"
     plt.close(fig)
 
