@@ -55,7 +55,7 @@ from companion.losses import (
 from companion.metrics import average_precision
 from companion.networks import LossFn, predict_proba, train_classifier
 
-#: The metrics of every run, in the order :class:`ClassificationGrid` stores them.
+#: The metrics measured in every run, in the order the grid stores them.
 METRICS = (
     "accuracy",
     "average precision",
@@ -149,10 +149,12 @@ class GridLoss:
     n_out: int = 2
 
 
-#: The losses of the grid, with hyperparameters fixed in advance: label smoothing 0.1
-#: (Szegedy et al., 2016), focal :math:`\gamma = 2` without the class weight
-#: :math:`\alpha` (Lin et al., 2017, torchvision's ``alpha=-1``), the multi-class hinge
-#: with margin 1 (PyTorch's default), the Brier score and the MAE of probabilities.
+#: The losses of the grid and their arguments, fixed in advance.
+#:
+#: Label smoothing 0.1 (Szegedy et al., 2016); the focal loss with :math:`\gamma = 2` and
+#: without the class weight :math:`\alpha` (Lin et al., 2017; torchvision's ``alpha=-1``);
+#: the multi-class hinge with margin 1 (PyTorch's default); the Brier score and the MAE of
+#: the softmax probabilities.
 GRID_LOSSES: dict[str, GridLoss] = {
     "cross-entropy": GridLoss(cross_entropy),
     "smoothed CE": GridLoss(cross_entropy, {"label_smoothing": 0.1}),
@@ -162,14 +164,14 @@ GRID_LOSSES: dict[str, GridLoss] = {
     "MAE": GridLoss(probability_mae),
 }
 
-#: The noise levels of the grid: the share of training (and validation) labels flipped.
+#: The noise levels of the grid, each a share of training (and validation) labels flipped.
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.4)
 
-#: The class balances of the grid: ``GaussianClasses`` priors, ``None`` for equal ones.
+#: The class balances of the grid, as ``GaussianClasses`` priors (``None`` for equal ones).
 IMBALANCES: dict[str, tuple[float, float] | None] = {"balanced": None, "1:9": (9.0, 1.0)}
 
 
-def noisy_posterior(posterior: ArrayLike, eta: float | ArrayLike) -> np.ndarray:
+def noisy_posterior(posterior: ArrayLike, eta: ArrayLike) -> np.ndarray:
     r"""The posterior of labels flipped with probability :math:`\eta`: :math:`\eta + (1 -
     2\eta)\,p`.
 
@@ -210,13 +212,13 @@ class ClassificationGrid:
         imbalances, noise_levels, seeds, n_test)``, for further analysis.
     test_labels : numpy.ndarray
         The clean test labels, shape ``(imbalances, noise_levels, seeds, n_test)``.
-    metrics : dict of str to numpy.ndarray
+    metrics : dict
         Each of :data:`METRICS`, shape ``(losses, imbalances, noise_levels, seeds)``:
         clean-test accuracy, average precision of class 1 and ECE of :math:`P(y = 1)` (15
         bins); ``"memorised"``, the share of flipped training labels the classifier
         predicts (NaN without noise); accuracy on the clean and on the noisy validation
         labels.
-    bayes : dict of str to numpy.ndarray
+    bayes : dict
         The same test metrics for the Bayes posterior (shape ``(imbalances, noise_levels,
         seeds)``), plus ``"memorised"``, the share of flipped training labels that the Bayes
         classifier itself predicts, and ``"noisy posterior ECE"``, the mean of
