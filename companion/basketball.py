@@ -21,7 +21,8 @@ Five coaches watch every throw, and each says only one kind of thing:
 ``"hit_or_miss"``
     1 if the ball went in, else 0.
 ``"left_or_right"``
-    -1 for too far left, +1 for too far right, 0 when it went in (nothing about depth).
+    -1 for too far left, +1 for too far right, 0 when it went in: the sign of the sideways miss
+    on a miss (nothing about depth), plus the hit bit of ``"hit_or_miss"``.
 ``"sign_of_miss"``
     The signs of both coordinates of the miss, :math:`(\operatorname{sign} x,
     \operatorname{sign} y)`: which way on each axis, never how far. This is the gradient of the
@@ -35,13 +36,15 @@ Five coaches watch every throw, and each says only one kind of thing:
 
 Each coach is paired with a learning rule that uses nothing but what that coach says; see
 :func:`simulate`. Everything is vectorised over seeds, so 30 practice sessions of 400 throws take
-a few milliseconds.
+a few milliseconds. :func:`summary_rows` and :func:`plot_practice` turn sessions into chapter 1's
+table and figure (the figure needs matplotlib).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -51,7 +54,18 @@ GRAVITY = 9.81
 """Gravitational acceleration :math:`g` in metres per second squared."""
 
 COACHES = ("hit_or_miss", "left_or_right", "sign_of_miss", "miss_vector", "form_coaching")
-"""The five coaches, from the poorest feedback to the richest."""
+"""The five coaches, in the order of chapter 1's table. Each after the first says which way to
+move on more axes, or also how far, than the one before; ``"left_or_right"`` alone also repeats
+the hit bit of ``"hit_or_miss"``, so the chain is not strictly nested."""
+
+COACH_NAMES = {
+    "hit_or_miss": "hit or miss",
+    "left_or_right": "left or right",
+    "sign_of_miss": "sign of the miss",
+    "miss_vector": "miss vector",
+    "form_coaching": "form coaching",
+}
+"""The coaches' names in plain words, for tables and legends."""
 
 
 def _split_form(form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,20 +212,22 @@ class _HitOrMiss:
 
 class _SignSteps:
     """Step each part of the form against the coach's sign on its axis, halving an axis's step
-    whenever its sign flips (a zero sign leaves the axis alone)."""
+    whenever its sign flips when ``shrink`` (a zero sign leaves the axis alone)."""
 
-    def __init__(self, start: np.ndarray, first_step: np.ndarray) -> None:
+    def __init__(self, start: np.ndarray, first_step: np.ndarray, shrink: bool = True) -> None:
         self._form = start.copy()
         self.step = np.broadcast_to(first_step, start.shape).copy()
         self.last_sign = np.zeros_like(start)
+        self.shrink = shrink
 
     @property
     def form(self) -> np.ndarray:
         return self._form
 
     def learn(self, t: int, said: np.ndarray) -> None:
-        flipped = said * self.last_sign < 0
-        self.step = np.where(flipped, self.step / 2, self.step)
+        if self.shrink:
+            flipped = said * self.last_sign < 0
+            self.step = np.where(flipped, self.step / 2, self.step)
         self._form = self._form - self.step * said
         self.last_sign = np.where(said != 0, said, self.last_sign)
 
@@ -221,9 +237,14 @@ class _LeftOrRight:
     'made it' (0) versus not, like :class:`_HitOrMiss`."""
 
     def __init__(
-        self, start: np.ndarray, explore: np.ndarray, sign_step: float, speed_step: float
+        self,
+        start: np.ndarray,
+        explore: np.ndarray,
+        sign_step: float,
+        speed_step: float,
+        shrink: bool = True,
     ) -> None:
-        self.direction = _SignSteps(start[:, :1], np.array([sign_step]))
+        self.direction = _SignSteps(start[:, :1], np.array([sign_step]), shrink)
         self.speed = _HitOrMiss(start[:, 1:], explore[:, :, 1:], np.array([speed_step]))
 
     @property
@@ -250,9 +271,9 @@ class _Proportional:
 
 
 class _FollowCoach:
-    """Apply a fixed share of the coach's change of form (all of it by default)."""
+    """Apply a fixed share of the coach's change of form, per axis (all of it by default)."""
 
-    def __init__(self, start: np.ndarray, share: float) -> None:
+    def __init__(self, start: np.ndarray, share: np.ndarray) -> None:
         self._form, self.share = start.copy(), share
 
     @property
@@ -311,13 +332,25 @@ GAIN = np.array([0.1, 0.3])
 """The miss-vector learner's gains, in radians per metre sideways and m/s per metre long."""
 
 
+def _step_scale(step_scale: float | Sequence[float]) -> np.ndarray:
+    """``step_scale`` as a (direction, speed) pair of finite numbers > 0."""
+    scale = np.asarray(step_scale, dtype=np.float64)
+    if scale.shape not in ((), (2,)) or not (np.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError(
+            "step_scale must be a finite number > 0 or a (direction, speed) pair of them, "
+            f"got {step_scale!r}"
+        )
+    return np.broadcast_to(scale, (2,))
+
+
 def simulate(
     coach: str,
     seeds: int | np.ndarray = 30,
     throws: int = 400,
     court: Court | None = None,
     *,
-    step_scale: float = 1.0,
+    step_scale: float | Sequence[float] = 1.0,
+    shrink_sign_steps: bool = True,
 ) -> Practice:
     r"""Practice sessions, one per seed, in which the shooter learns only from ``coach``.
 
@@ -355,9 +388,14 @@ def simulate(
         Throws per session.
     court : Court, optional
         Geometry and execution noise; default ``Court()``.
-    step_scale : float
-        Multiplies the rule's step sizes (> 0): 0.4 makes the form-coached shooter apply 40% of
-        each correction, 2.0 doubles the miss-vector gains.
+    step_scale : float or (float, float)
+        Multiplies the rule's step sizes (> 0), either both axes' or, given a pair, the
+        direction's by the first number and the speed's by the second: 0.4 makes the
+        form-coached shooter apply 40% of each correction, 2.0 doubles the miss-vector gains.
+    shrink_sign_steps : bool
+        Whether the sign rules (``"left_or_right"``'s direction, ``"sign_of_miss"``) halve an
+        axis's step when its sign flips. ``False`` keeps the first steps throughout: plain sign
+        descent with a fixed step.
 
     Returns
     -------
@@ -372,23 +410,24 @@ def simulate(
     if coach not in COACHES:
         raise ValueError(f"coach must be one of {COACHES}, got {coach!r}")
     check_count("throws", throws, 1)
-    if not (np.isfinite(step_scale) and step_scale > 0):
-        raise ValueError(f"step_scale must be a finite number > 0, got {step_scale!r}")
+    scale = _step_scale(step_scale)
     seeds = as_seeds(seeds)
     court = Court() if court is None else court
     start, noise, explore = _draws(court, seeds, throws)
-    explore_step, sign_step = step_scale * EXPLORE_STEP, step_scale * SIGN_STEP
+    explore_step, sign_step = scale * EXPLORE_STEP, scale * SIGN_STEP
     learner: _Learner
     if coach == "hit_or_miss":
         learner = _HitOrMiss(start, explore, explore_step)
     elif coach == "left_or_right":
-        learner = _LeftOrRight(start, explore, sign_step[0], explore_step[1])
+        learner = _LeftOrRight(
+            start, explore, sign_step[0], explore_step[1], shrink=shrink_sign_steps
+        )
     elif coach == "sign_of_miss":
-        learner = _SignSteps(start, sign_step)
+        learner = _SignSteps(start, sign_step, shrink=shrink_sign_steps)
     elif coach == "miss_vector":
-        learner = _Proportional(start, step_scale * GAIN)
+        learner = _Proportional(start, scale * GAIN)
     else:
-        learner = _FollowCoach(start, step_scale)
+        learner = _FollowCoach(start, scale)
     forms, misses = [], []
     for t in range(throws):
         executed = learner.form + noise[:, t]
@@ -507,3 +546,87 @@ def summarize(
         late=float(late.mean()),
         late_se=float(late.std(ddof=1) / root),
     )
+
+
+def summary_rows(practices: Mapping[str, Practice]) -> dict[str, dict[str, str]]:
+    """One row of chapter 1's practice table per entry of ``practices``, as text.
+
+    The row is labelled with the coach's plain name (:data:`COACH_NAMES`) when the key is a
+    coach, else with the key itself. Its columns (:func:`summarize`): ``"median"`` and
+    ``"IQR"`` of the throws before the first steady spell, and the ``"early"`` and ``"late"``
+    hit rates with their standard errors. Dashes and ``±`` are glued to their numbers, so that a
+    narrow table never breaks a cell there; pass the result to
+    ``pandas.DataFrame.from_dict(rows, orient="index")``.
+
+    Examples
+    --------
+    >>> rows = summary_rows({"form_coaching": simulate("form_coaching", seeds=50)})
+    >>> rows["form coaching"]["median"], rows["form coaching"]["late"]
+    ('1', '0.996 ±\\xa00.001')
+    """
+    rows = {}
+    for key, practice in practices.items():
+        s = summarize(practice)
+        q1, median, q3 = s.before_steady
+        rows[COACH_NAMES.get(key, key)] = {
+            "median": f"{median:g}",
+            "IQR": f"{q1:.0f}\u2013\u2060{q3:.0f}",  # en dash, then word joiner: no break
+            "early": f"{s.early:.3f} \u00b1\u00a0{s.early_se:.3f}",
+            "late": f"{s.late:.3f} \u00b1\u00a0{s.late_se:.3f}",
+        }
+    return rows
+
+
+def plot_practice(practices: Mapping[str, Practice], court: Court, axes: Sequence[Any]) -> None:
+    """Chapter 1's practice figure: the miss throw by throw, and the throws before steady.
+
+    ``axes`` holds two stacked axes. The first gets, per coach, the median distance of the
+    landing point from the hoop's centre at each throw with a band from the 25th to the 75th
+    percentile over the sessions, the rim's radius as a dashed line, and the legend below it.
+    The second gets one horizontal box per coach of :func:`throws_to_steady` (first coach on
+    top; black median lines; whiskers to the farthest session within 1.5 box lengths of the
+    box; dots for the sessions beyond them), on which the sessions that never became steady,
+    recorded at the budget and meaning 'at least this many', are drawn as open triangles.
+    Needs matplotlib.
+    """
+    from companion.plotting import label, plain_log_axis
+
+    if len(axes) != 2:
+        raise ValueError(f"plot_practice needs two axes, got {len(axes)}")
+    ax_curve, ax_box = axes
+    names = [COACH_NAMES.get(key, key) for key in practices]
+    for name, practice in zip(names, practices.values(), strict=True):
+        q1, median, q3 = np.percentile(practice.miss_distance, [25, 50, 75], axis=0)
+        throw_number = np.arange(1, median.size + 1)
+        (line,) = ax_curve.plot(throw_number, median, label=name)
+        ax_curve.fill_between(throw_number, q1, q3, color=line.get_color(), alpha=0.2)
+    ax_curve.axhline(court.rim_radius, color="black", linestyle="--", label="rim radius")
+    plain_log_axis(ax_curve, "x")
+    label(ax_curve, "Distance from the hoop's centre", "throw", "miss (m)")
+    ax_curve.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, frameon=False)
+
+    spent = [throws_to_steady(p.hits) for p in practices.values()]
+    budget = [p.hits.shape[1] for p in practices.values()]
+    boxes = ax_box.boxplot(
+        spent, orientation="horizontal", widths=0.4, medianprops={"color": "black"}
+    )
+    for row, (fliers, counts, limit) in enumerate(
+        zip(boxes["fliers"], spent, budget, strict=True), start=1
+    ):
+        shown = fliers.get_xdata()
+        fliers.set_data(shown[shown < limit], np.full(np.sum(shown < limit), row))
+        censored = counts[counts >= limit]
+        if censored.size:
+            ax_box.plot(
+                censored,
+                np.full(censored.size, row),
+                ">",
+                mfc="none",
+                mec="black",
+            )
+    ax_box.set_yticks([])
+    ax_box.set_ylim(len(spent) + 0.5, 0.3)  # first coach on top
+    for row, name in enumerate(names, start=1):  # names above the boxes
+        ax_box.text(1.0, row - 0.28, name, va="bottom", fontsize=11)
+    plain_log_axis(ax_box, "x", ticks=[1, 3, 10, 30, 100, 400])
+    label(ax_box, "Throws before the first steady spell", "throws", "")

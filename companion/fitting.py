@@ -346,3 +346,77 @@ def fit_line_irls(x: Any, y: Any, delta: float, *, steps: int = 50) -> LineFit:
         intercepts.append(b)
         weights = huber_weights(a[..., None] * x + b[..., None] - y, delta)
     return LineFit(np.stack(slopes), np.stack(intercepts))
+
+
+def fit_constant_sgd(
+    y: Any,
+    loss_grad: LossGrad,
+    *,
+    init: float = 0.0,
+    lr: float = 0.1,
+    steps: int = 100,
+    batch_size: int = 10,
+    seed: int = 0,
+    **loss_kwargs: Any,
+) -> np.ndarray:
+    r"""Fit one constant prediction :math:`c` to the labels ``y`` by mini-batch SGD.
+
+    .. math:: c_{t+1} = c_t - \eta\, \frac{1}{|B_t|}\sum_{i \in B_t} \ell'(c_t - y_i)
+
+    Each epoch shuffles the :math:`N` labels and takes one step per batch :math:`B_t` of
+    ``batch_size`` consecutive labels of the shuffle (an epoch's last batch may be smaller),
+    as a training loop with a shuffling data loader does. With ``batch_size >= N`` every step
+    uses all labels, which is :func:`fit_constant`.
+
+    Parameters
+    ----------
+    y : array_like, shape (..., N)
+        Labels; leading axes are a batch of independent problems, each shuffled on its own.
+    loss_grad : callable
+        A companion derivative such as :func:`~companion.losses.regression.l1_loss_grad`,
+        called with ``reduction="none"`` and ``**loss_kwargs``.
+    init, lr, steps : float, float, int
+        Starting value, step size :math:`\eta` and number of steps.
+    batch_size, seed : int, int
+        Labels per step, and the seed of the shuffles (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (steps + 1, ...)
+        The whole path of :math:`c`, starting at ``init``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr``, a negative ``steps``, a ``batch_size`` below 1, or
+        labels with no entry on the last axis.
+
+    Examples
+    --------
+    >>> from companion import mse_loss_grad
+    >>> path = fit_constant_sgd([1.0, 2.0, 3.0, 6.0], mse_loss_grad, lr=0.1, steps=400,
+    ...                         batch_size=2)
+    >>> bool(abs(path[-100:].mean() - 3.0) < 0.3)  # wanders around the mean, 3
+    True
+    """
+    _check_schedule(lr, steps)
+    check_count("batch_size", batch_size)
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 0 or y.shape[-1] == 0:
+        raise ValueError(f"y must have at least one label on its last axis, got shape {y.shape}")
+    n = y.shape[-1]
+    rng = np.random.default_rng(seed)
+    order = np.broadcast_to(np.arange(n), y.shape)
+    c = np.full(y.shape[:-1], float(init))
+    path = [c]
+    with np.errstate(over="ignore", invalid="ignore"):
+        while len(path) <= steps:
+            shuffled = rng.permuted(order, axis=-1)
+            for start in range(0, n, batch_size):
+                if len(path) > steps:
+                    break
+                batch = np.take_along_axis(y, shuffled[..., start : start + batch_size], axis=-1)
+                pred = np.broadcast_to(c[..., None], batch.shape)
+                c = c - lr * _mean_grad(loss_grad, pred, batch, **loss_kwargs).sum(axis=-1)
+                path.append(c)
+    return np.stack(path)

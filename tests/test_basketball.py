@@ -5,6 +5,7 @@ import pytest
 
 from companion import l1_loss_grad
 from companion.basketball import (
+    COACH_NAMES,
     COACHES,
     GAIN,
     GRAVITY,
@@ -12,8 +13,10 @@ from companion.basketball import (
     Court,
     Practice,
     coach_says,
+    plot_practice,
     simulate,
     summarize,
+    summary_rows,
     throws_to_steady,
 )
 
@@ -188,6 +191,9 @@ def test_step_scale_multiplies_every_rule_s_steps():
         ({"step_scale": 0.0}, "step_scale must be a finite number > 0"),
         ({"step_scale": float("inf")}, "step_scale must be a finite number > 0"),
         ({"step_scale": float("nan")}, "step_scale must be a finite number > 0"),
+        ({"step_scale": (1.0, 0.0)}, "or a \\(direction, speed\\) pair of them"),
+        ({"step_scale": (1.0, 2.0, 3.0)}, "or a \\(direction, speed\\) pair of them"),
+        ({"step_scale": [[1.0, 2.0]]}, "or a \\(direction, speed\\) pair of them"),
         ({"seeds": 0}, "seeds must be an integer >= 1"),
         ({"seeds": 2.5}, "seeds must be an integer >= 1"),
         ({"seeds": []}, "seeds must be a positive int or a 1-D array of ints"),
@@ -262,3 +268,95 @@ def test_summarize_rejects_bad_arguments(kwargs, match):
 def test_summarize_needs_two_sessions():
     with pytest.raises(ValueError, match="at least 2 sessions, got 1"):
         summarize(simulate("miss_vector", seeds=1, throws=30), late_throws=10)
+
+
+def test_a_step_scale_pair_scales_direction_and_speed_separately():
+    pair = simulate("miss_vector", seeds=3, throws=20, step_scale=(2.0, 0.5))
+    np.testing.assert_allclose(
+        np.diff(pair.forms, axis=1), -np.array([2.0, 0.5]) * GAIN * pair.misses[:, :-1]
+    )
+    still = Court(direction_noise=0.0, speed_noise=0.0)
+    forms = simulate("form_coaching", seeds=3, throws=5, court=still, step_scale=(1.0, 0.4)).forms
+    told = coach_says("form_coaching", still, forms[:, :-1])[..., 1, :]
+    np.testing.assert_allclose(forms[:, 1:], forms[:, :-1] + np.array([1.0, 0.4]) * told)
+    for coach in COACHES:
+        same = simulate(coach, seeds=2, throws=30, step_scale=(1.5, 1.5))
+        np.testing.assert_array_equal(
+            same.forms, simulate(coach, seeds=2, throws=30, step_scale=1.5).forms
+        )
+
+
+def test_miss_vector_with_newton_gains_throws_like_the_form_coach():
+    # at a straight throw J is diagonal, so gains 1 / J_ii make the miss-vector rule the
+    # Newton step up to the small off-diagonal terms away from it
+    court = Court()
+    newton_gain = 1 / np.diag(court.jacobian(court.ideal_form))
+    bold = simulate("miss_vector", seeds=30, court=court, step_scale=newton_gain / GAIN)
+    coached = simulate("form_coaching", seeds=30, court=court)
+    assert np.mean(bold.hits == coached.hits) > 0.99
+    # after the first few throws the two forms differ by less than half the execution noise
+    gap = np.abs(bold.forms[:, 5:] - coached.forms[:, 5:]).max(axis=(0, 1))
+    assert np.all(gap < 0.5 * np.array([court.direction_noise, court.speed_noise]))
+
+
+@pytest.mark.parametrize("coach", ["sign_of_miss", "left_or_right"])
+def test_fixed_sign_steps_keep_their_first_size(coach):
+    fixed = simulate(coach, seeds=4, throws=60, shrink_sign_steps=False)
+    step = np.abs(np.diff(fixed.forms, axis=1))[..., 0]  # the direction, a sign rule in both
+    moved = step > 0
+    np.testing.assert_allclose(step[moved], SIGN_STEP[0])
+    assert moved.sum() >= 8
+    if coach == "sign_of_miss":
+        speed_step = np.abs(np.diff(fixed.forms, axis=1))[..., 1]
+        np.testing.assert_allclose(speed_step[speed_step > 0], SIGN_STEP[1])
+    # with halving (the default) the steps shrink
+    halving = simulate(coach, seeds=4, throws=60)
+    assert np.abs(np.diff(halving.forms, axis=1))[:, -10:, 0].max() < SIGN_STEP[0] / 2
+
+
+def test_summary_rows_format_summarize():
+    practice = simulate("miss_vector", seeds=20, throws=100)
+    rows = summary_rows({"miss_vector": practice, "my rule": practice})
+    assert list(rows) == [COACH_NAMES["miss_vector"], "my rule"]
+    s = summarize(practice)
+    q1, median, q3 = s.before_steady
+    row = rows["miss vector"]
+    assert list(row) == ["median", "IQR", "early", "late"]
+    assert row["median"] == f"{median:g}"
+    assert row["IQR"] == f"{q1:.0f}\u2013\u2060{q3:.0f}"
+    assert row["late"] == f"{s.late:.3f} \u00b1\u00a0{s.late_se:.3f}"
+    assert row["early"].startswith(f"{s.early:.3f} ")
+
+
+def test_plot_practice_draws_curves_boxes_and_censored_sessions():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_rgba
+
+    from companion.plotting import new_figure
+
+    court = Court()
+    practices = {coach: simulate(coach, seeds=40, throws=120) for coach in COACHES}
+    fig, axes = new_figure(1, 2)
+    plot_practice(practices, court, axes)
+    top, bottom = axes
+    # one median line per coach plus the rim's radius
+    assert len(top.lines) == len(COACHES) + 1
+    np.testing.assert_allclose(
+        top.lines[0].get_ydata(), np.median(practices["hit_or_miss"].miss_distance, axis=0)
+    )
+    legend = [t.get_text() for t in top.get_legend().get_texts()]
+    assert legend == [COACH_NAMES[c] for c in COACHES] + ["rim radius"]
+    # black medians; the sessions that never became steady drawn apart, at the budget
+    boxes = [line for line in bottom.lines if line.get_marker() == ">"]
+    censored = sum(int(np.sum(throws_to_steady(p.hits) >= 120)) for p in practices.values())
+    assert censored > 0 and sum(len(b.get_xdata()) for b in boxes) == censored
+    assert all(np.all(b.get_xdata() == 120) for b in boxes)
+    medians = [line for line in bottom.lines if line.get_marker() in ("", "None")]
+    assert medians and all(to_rgba(m.get_color()) == to_rgba("black") for m in medians[-5:])
+    fliers = [line for line in bottom.lines if line.get_marker() == "o"]
+    assert all(np.all(f.get_xdata() < 120) for f in fliers)
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(ValueError, match="plot_practice needs two axes, got 1"):
+        plot_practice(practices, court, [top])

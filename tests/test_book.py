@@ -380,6 +380,9 @@ class Browsing:
         if viewport not in self.contexts:
             context = self.browser.new_context(**VIEWPORTS[viewport])
             context.set_default_timeout(10_000)
+            # Loading a page may take longer than a click: the API page typesets about 650
+            # formulas before its load event (about 5 s on a busy 2-core machine).
+            context.set_default_navigation_timeout(30_000)
             context.route("**/*", self._only_local)
             self.contexts[viewport] = context
         return self.contexts[viewport]
@@ -696,7 +699,8 @@ def phone_navigation_problems(page, site_url: str, doc: str) -> list[str]:
     if link is None:
         return [*problems, f"the chapter list has no link to {target}"]
     try:
-        with page.expect_navigation(timeout=5000):
+        # Waits for the new page's load event, within the context's navigation timeout.
+        with page.expect_navigation():
             link.click()
         if urlsplit(page.url).path != href:
             problems.append(f"following the link to {target} led to {page.url}")

@@ -29,6 +29,11 @@ CASES = [
     for reduction in ("none", "mean", "sum")
 ]
 CASES.append((companion.rmse, {}, None))
+CASES += [
+    (fn, {"tau": 0.3}, reduction)
+    for fn in (companion.pinball_loss, companion.pinball_loss_grad)
+    for reduction in ("none", "mean", "sum")
+]
 
 
 def case_id(case) -> str:

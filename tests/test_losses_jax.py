@@ -20,6 +20,7 @@ jnp = jax.numpy
 
 NAMES = ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss")
 WITH_REDUCTION = [getattr(companion, f"{n}{s}") for n in NAMES for s in ("", "_reference", "_grad")]
+WITH_REDUCTION += [companion.pinball_loss, companion.pinball_loss_grad]
 # Every function with a beta or delta, and the parameter's name.
 WITH_PARAMETER = [
     (getattr(companion, f"{name}{suffix}"), parameter)

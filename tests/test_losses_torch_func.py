@@ -24,6 +24,7 @@ CASES = [
     for suffix in ("", "_reference", "_grad")
 ]
 CASES.append((companion.rmse, {}))
+CASES += [(fn, {"tau": 0.3}) for fn in (companion.pinball_loss, companion.pinball_loss_grad)]
 
 
 def case_id(case) -> str:

@@ -12,14 +12,20 @@ object without a literal form (``<...>``) or is longer than
 :data:`MAX_VALUE_LENGTH` characters are left out, as ``:no-value:`` would;
 short ones (``GRAVITY = 9.81``, ``REDUCTIONS = ('none', 'mean', 'sum')``)
 stay.
+
+A function's name does not wrap by itself, and
+``binary_cross_entropy_with_logits_reference`` is wider than a phone's
+screen: each name in a signature gets a break opportunity (``<wbr>``) after
+every underscore that joins two words, and a narrow screen wraps it there.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from docutils import nodes
-from sphinx.addnodes import pending_xref
+from sphinx.addnodes import desc_name, pending_xref
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.ext.autodoc import DataDocumenter
@@ -27,6 +33,8 @@ from sphinx.util.inspect import object_description
 from sphinx.util.nodes import make_refnode
 
 MAX_VALUE_LENGTH = 72
+# After an underscore between two letters or digits (not in ``_private``).
+NAME_BREAK = re.compile(r"(?<=[A-Za-z0-9]_)(?=[A-Za-z0-9])")
 
 
 class ReadableDataDocumenter(DataDocumenter):
@@ -60,8 +68,27 @@ def _alias_as_class(
     )
 
 
+def _break_names_after_underscores(
+    app: Sphinx, doctree: nodes.document, docname: str
+) -> None:
+    """A ``<wbr>`` after each underscore between two words of a name."""
+    for name in doctree.findall(desc_name):
+        for text in list(name.findall(nodes.Text)):
+            parts = NAME_BREAK.split(str(text))
+            if len(parts) == 1:
+                continue
+            pieces: list[nodes.Node] = [nodes.Text(parts[0])]
+            for part in parts[1:]:
+                pieces += [
+                    nodes.raw("", "<wbr>", format="html"),
+                    nodes.Text(part),
+                ]
+            text.parent.replace(text, pieces)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(ReadableDataDocumenter, override=True)
     app.connect("missing-reference", _alias_as_class)
+    app.connect("doctree-resolved", _break_names_after_underscores)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -78,11 +78,15 @@ Differences from PyTorch and torchvision, all deliberate:
   derivative of :math:`t \log t` there is left out), where PyTorch's is NaN.
 """
 
+# ruff: noqa: UP045 - ``Optional[ArrayLike]``, not ``ArrayLike | None``: Sphinx 7.4 resolves the
+# ``ArrayLike`` alias (autodoc_type_aliases) inside ``Optional`` but not in ``|``, which would
+# leave an unresolved reference in the API page (as in regression.py).
+
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Optional
 
 import array_api_compat
 import numpy as np
@@ -419,7 +423,7 @@ def _use_torch_kernel(xp: Any, input: Any) -> bool:
 
 
 def _bce_args(
-    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None, reduction: str
+    input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike], reduction: str
 ) -> tuple[Any, Any, Any, Any, str]:
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
@@ -431,9 +435,9 @@ def _bce_args(
 def _bce_with_logits_args(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None,
+    weight: Optional[ArrayLike],
     reduction: str,
-    pos_weight: ArrayLike | None,
+    pos_weight: Optional[ArrayLike],
 ) -> tuple[Any, Any, Any, Any, str, Any]:
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
@@ -446,7 +450,7 @@ def _bce_with_logits_args(
 def _class_args(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None,
+    weight: Optional[ArrayLike],
     ignore_index: int,
     reduction: str,
     *,
@@ -470,7 +474,7 @@ def _class_args(
 def _cross_entropy_args(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None,
+    weight: Optional[ArrayLike],
     ignore_index: int,
     reduction: str,
     label_smoothing: float,
@@ -513,7 +517,7 @@ def _multi_margin_args(
     target: ArrayLike,
     p: int,
     margin: float,
-    weight: ArrayLike | None,
+    weight: Optional[ArrayLike],
     reduction: str,
 ) -> tuple[Any, Any, Any, int, float, Any, str]:
     reduction = check_reduction(reduction)
@@ -537,7 +541,7 @@ def _multi_margin_args(
 
 @fill_doc
 def binary_cross_entropy_reference(
-    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, reduction: str = "mean"
+    input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None, reduction: str = "mean"
 ) -> Array:
     r"""Binary cross-entropy by its array-API formula; see :func:`binary_cross_entropy`.
 
@@ -580,7 +584,7 @@ def binary_cross_entropy_reference(
 
 @fill_doc
 def binary_cross_entropy(
-    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, reduction: str = "mean"
+    input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None, reduction: str = "mean"
 ) -> Array:
     r"""Binary cross-entropy between predicted probabilities and targets.
 
@@ -663,17 +667,17 @@ def binary_cross_entropy(
 def binary_cross_entropy_with_logits_reference(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     reduction: str = "mean",
-    pos_weight: ArrayLike | None = None,
+    pos_weight: Optional[ArrayLike] = None,
 ) -> Array:
     r"""Binary cross-entropy on logits by its array-API formula; see
     :func:`binary_cross_entropy_with_logits`.
 
     .. math::
 
-        \ell_i = w_i\bigl[(1 - t_i)\,x_i - (1 + (\rho_i - 1)\,t_i)\log\sigma(x_i)\bigr],
-        \qquad \log\sigma(x) = \min(x, 0) - \log\bigl(1 + e^{-|x|}\bigr),
+        \ell_i &= w_i\bigl[(1 - t_i)\,x_i - (1 + (\rho_i - 1)\,t_i)\log\sigma(x_i)\bigr], \\
+        \log\sigma(x) &= \min(x, 0) - \log\bigl(1 + e^{-|x|}\bigr),
 
     PyTorch's expression, which no finite logit can overflow.
 
@@ -711,9 +715,9 @@ def binary_cross_entropy_with_logits_reference(
 def binary_cross_entropy_with_logits(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     reduction: str = "mean",
-    pos_weight: ArrayLike | None = None,
+    pos_weight: Optional[ArrayLike] = None,
 ) -> Array:
     r"""Binary cross-entropy of :math:`p = \sigma(x)` and targets, computed from the logit.
 
@@ -811,8 +815,8 @@ def sigmoid_focal_loss(
 
     .. math::
 
-        \ell_i = \alpha_{t,i}\,(1 - p_{t,i})^{\gamma}\;\mathrm{BCE}(x_i, t_i), \qquad
-        p_{t,i} = p_i t_i + (1 - p_i)(1 - t_i), \qquad p_i = \sigma(x_i),
+        \ell_i &= \alpha_{t,i}\,(1 - p_{t,i})^{\gamma}\;\mathrm{BCE}(x_i, t_i), \\
+        p_{t,i} &= p_i t_i + (1 - p_i)(1 - t_i), \qquad p_i = \sigma(x_i),
 
     with :math:`\alpha_{t,i} = \alpha t_i + (1 - \alpha)(1 - t_i)` and BCE the binary
     cross-entropy with logits. :math:`p_t` is the probability given to the right answer,
@@ -893,7 +897,7 @@ def sigmoid_focal_loss(
 def cross_entropy_reference(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
@@ -943,7 +947,7 @@ def cross_entropy_reference(
 def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
@@ -1053,7 +1057,7 @@ def cross_entropy(
 def nll_loss_reference(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     ignore_index: int = -100,
     reduction: str = "mean",
 ) -> Array:
@@ -1100,7 +1104,7 @@ def nll_loss_reference(
 def nll_loss(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     ignore_index: int = -100,
     reduction: str = "mean",
 ) -> Array:
@@ -1305,7 +1309,7 @@ def multi_margin_loss_reference(
     target: ArrayLike,
     p: int = 1,
     margin: float = 1.0,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Multi-class hinge loss by its array-API formula; see :func:`multi_margin_loss`.
@@ -1361,7 +1365,7 @@ def multi_margin_loss(
     target: ArrayLike,
     p: int = 1,
     margin: float = 1.0,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     reduction: str = "mean",
 ) -> Array:
     r"""Multi-class hinge loss: every other class should score at least ``margin`` below the
@@ -1450,9 +1454,9 @@ def multi_margin_loss(
 def binary_cross_entropy_with_logits_grad(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     reduction: str = "mean",
-    pos_weight: ArrayLike | None = None,
+    pos_weight: Optional[ArrayLike] = None,
 ) -> Array:
     r"""Derivative of :func:`binary_cross_entropy_with_logits` with respect to ``input``.
 
@@ -1510,7 +1514,7 @@ def binary_cross_entropy_with_logits_grad(
 def cross_entropy_grad(
     input: ArrayLike,
     target: ArrayLike,
-    weight: ArrayLike | None = None,
+    weight: Optional[ArrayLike] = None,
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
@@ -1528,9 +1532,14 @@ def cross_entropy_grad(
 
     For class indices PyTorch weighs the unsmoothed part by :math:`w_{y_n}` (see
     :func:`cross_entropy`), so there it is
-    :math:`(1 - \varepsilon)\, w_{y_n}(p_{n,c} - [c = y_n])
-    + \frac{\varepsilon}{C}\bigl(p_{n,c}\sum_{c'} w_{c'} - w_c\bigr)`, and 0 for a
-    dropped target.
+
+    .. math::
+
+        \frac{\partial \ell_n}{\partial x_{n,c}}
+        = (1 - \varepsilon)\, w_{y_n}(p_{n,c} - [c = y_n])
+        + \frac{\varepsilon}{C}\Bigl(p_{n,c}\sum_{c'} w_{c'} - w_c\Bigr),
+
+    and 0 for a dropped target.
 
     Parameters
     ----------

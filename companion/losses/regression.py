@@ -115,6 +115,8 @@ __all__ = [
     "mse_loss_grad",
     "smooth_l1_loss_grad",
     "huber_loss_grad",
+    "pinball_loss",
+    "pinball_loss_grad",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -268,6 +270,14 @@ def _huber(xp: Any, input: Array, target: Array, delta: Any) -> Any:
     q, p = _minimum(xp, abs_diff, kink), _maximum(xp, abs_diff, kink)
     # See huber_loss_reference for why: exact derivatives, also at |d| = inf, in every mode.
     return (0.5 * q) * q + kink * (p - kink)
+
+
+def _pinball(xp: Any, input: Array, target: Array, tau: float) -> Any:
+    # PyTorch and JAX split the derivative of maximum in half at a tie, so at d = 0 autograd
+    # gives the sub-gradient 1/2 - tau, as pinball_loss_grad does; no cancellation, and the
+    # slope stays finite for an infinite difference.
+    diff = input - target
+    return _maximum(xp, -tau * diff, (1.0 - tau) * diff)
 
 
 def _loss(
@@ -946,3 +956,141 @@ def huber_loss_grad(
     delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     return _derivative(xp, lambda d: _clip(xp, d, delta), input, target, reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# The pinball (quantile) loss, which has no torch.nn.functional counterpart.
+
+_TAU_ALLOWED = "a real number strictly between 0 and 1 (the quantile level)"
+
+
+def _check_tau(tau: Any) -> float:
+    """Return ``tau`` as a float if it lies strictly between 0 and 1; else raise."""
+    try:
+        value = check_parameter("tau", tau, allow_zero=False)
+    except ValueError:  # zero, negative, NaN or infinite
+        value = math.nan
+    except TypeError:  # booleans, strings, complex numbers, arrays
+        raise TypeError(f"tau must be {_TAU_ALLOWED}; got {tau!r}") from None
+    if not value < 1.0:
+        raise ValueError(f"tau must be {_TAU_ALLOWED}; got {tau!r}")
+    return value
+
+
+@fill_doc
+def pinball_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", tau: float = 0.5
+) -> Array:
+    r"""Pinball (quantile) loss: the L1 loss tilted so that it estimates the ``tau``-quantile.
+
+    .. math::
+
+        \ell_i = \max\bigl(\tau\,(y_i - x_i),\; (1 - \tau)\,(x_i - y_i)\bigr)
+
+    Each unit by which the prediction :math:`x_i` falls short of the target costs
+    :math:`\tau`, each unit by which it overshoots costs :math:`1 - \tau`. The constant that
+    minimises the summed loss over a data set is a :math:`\tau`-quantile of the targets, and a
+    model trained with it estimates the conditional :math:`\tau`-quantile (Koenker and
+    Bassett, 1978). At :math:`\tau = 1/2` it is half the L1 loss.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    tau : float, default 0.5
+        The quantile level :math:`\tau`, strictly between 0 and 1.
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``tau`` is not strictly between 0 and 1 (or is NaN); a ``tau`` that is not a
+        real number (a boolean, a string, an array) raises ``TypeError``.
+
+    See Also
+    --------
+    pinball_loss_grad : the derivative with respect to ``input``.
+    l1_loss : twice the pinball loss at :math:`\tau = 1/2`.
+    sklearn.metrics.mean_pinball_loss : scikit-learn's ``'mean'`` version, with the
+        arguments in the order ``(y_true, y_pred)`` and ``alpha`` for :math:`\tau`.
+
+    Notes
+    -----
+    %(nan)s
+
+    PyTorch has no pinball loss; on PyTorch tensors the formula above runs, and autograd
+    flows through it (at :math:`x_i = y_i` it gives the sub-gradient :math:`1/2 - \tau`, as
+    :func:`pinball_loss_grad` does).
+
+    References
+    ----------
+    Roger Koenker and Gilbert Bassett, "Regression Quantiles", *Econometrica* 46(1), 33-50,
+    1978.
+
+    Examples
+    --------
+    Predicting 2 for the targets 1, 2 and 3: overshooting by 1 costs 0.1 at
+    :math:`\tau = 0.9`, falling short by 1 costs 0.9.
+
+    >>> import numpy as np
+    >>> from companion import l1_loss, pinball_loss
+    >>> x, y = np.full(3, 2.0), np.array([1.0, 2.0, 3.0])
+    >>> print(pinball_loss(x, y, tau=0.9, reduction="none"))
+    [0.1 0.  0.9]
+    >>> print(float(pinball_loss(x, y)), float(l1_loss(x, y)) / 2)
+    0.3333333333333333 0.3333333333333333
+    """
+    tau = _check_tau(tau)
+    reduction = check_reduction(reduction)
+    xp, input, target = check_input_target(input, target)
+    return _loss(xp, _pinball, input, target, reduction, tau)
+
+
+@fill_doc
+def pinball_loss_grad(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", tau: float = 0.5
+) -> Array:
+    r"""Derivative of :func:`pinball_loss` with respect to ``input``.
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial x_i}
+        = \tfrac12 \operatorname{sign}(x_i - y_i) + \tfrac12 - \tau
+        = \begin{cases}
+            1 - \tau & \text{if } x_i > y_i, \\
+            -\tau & \text{if } x_i < y_i, \\
+            \tfrac12 - \tau & \text{if } x_i = y_i,
+        \end{cases}
+
+    the last being the sub-gradient autograd gives for the formula of :func:`pinball_loss`
+    (0 at :math:`\tau = 1/2`, half of :func:`l1_loss_grad`). Where the difference is NaN
+    the derivative is NaN.
+
+    Parameters
+    ----------
+    %(input_target)s
+    %(reduction)s
+    tau : float, default 0.5
+        The quantile level :math:`\tau`, strictly between 0 and 1.
+
+    %(grad_returns)s
+
+    Raises
+    ------
+    %(raises)s
+        Also if ``tau`` is not strictly between 0 and 1 (or is NaN); a ``tau`` that is not a
+        real number raises ``TypeError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import pinball_loss_grad
+    >>> x, y = np.array([3.0, 2.0, 1.0]), np.full(3, 2.0)
+    >>> print(pinball_loss_grad(x, y, tau=0.9, reduction="sum"))
+    [ 0.1 -0.4 -0.9]
+    """
+    tau = _check_tau(tau)
+    reduction = check_reduction(reduction)
+    xp, input, target = check_input_target(input, target)
+    return _derivative(xp, lambda d: 0.5 * _sign(xp, d) + (0.5 - tau), input, target, reduction)
