@@ -47,6 +47,17 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return result
 
 
+def _broadcast_labels(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Labels broadcast to the logits' shape without the class axis, or a ValueError."""
+    try:
+        return np.broadcast_to(y, z.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"labels of shape {y.shape} do not match logits of shape {z.shape}: labels need "
+            "the logits' shape without the class axis, or a shape that broadcasts to it"
+        ) from None
+
+
 def _ordered(value: float, dtype: np.dtype[Any]) -> int:
     """The rank of ``value`` among the finite numbers of ``dtype`` (0 for both zeros)."""
     bits = int(np.array(value, dtype=dtype).view(_INTEGER_OF[dtype]))
@@ -235,7 +246,7 @@ def fit_temperature(
     logits : array_like, shape (..., N, K)
         Each run's logits for its held-out examples (``...`` are runs).
     labels : array_like of int, shape (..., N)
-        Their class indices.
+        Their class indices (or a shape that broadcasts to it: one set for every run).
     bounds : (float, float)
         The smallest and largest temperature allowed, ``0 < low < high``; a run whose
         likelihood keeps improving beyond one of them gets that bound.
@@ -261,11 +272,12 @@ def fit_temperature(
     y = np.asarray(labels)
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be class indices (integers), got dtype {y.dtype}")
-    if z.ndim < 2 or z.shape[:-1] != y.shape or z.shape[-1] < 2 or z.shape[-2] == 0:
+    if z.ndim < 2 or y.ndim < 1 or z.shape[-1] < 2 or z.shape[-2] == 0:
         raise ValueError(
             "logits must have shape (..., N, K) with N >= 1 and K >= 2 and labels shape "
             f"(..., N), got {z.shape} and {y.shape}"
         )
+    y = _broadcast_labels(y, z)
     if not np.isfinite(z).all():
         raise ValueError("logits must be finite")
     if y.min() < 0 or y.max() >= z.shape[-1]:
@@ -303,6 +315,7 @@ def negative_log_likelihood(logits: ArrayLike, labels: ArrayLike) -> np.ndarray:
     ----------
     logits : array_like, shape (..., N, K)
     labels : array_like of int, shape (..., N)
+        Or a shape that broadcasts to it (one set of labels for every run).
 
     Returns
     -------
@@ -315,11 +328,12 @@ def negative_log_likelihood(logits: ArrayLike, labels: ArrayLike) -> np.ndarray:
     """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(labels)
-    if y.dtype.kind not in "iu" or z.ndim < 2 or z.shape[:-1] != y.shape:
+    if y.dtype.kind not in "iu" or z.ndim < 2 or y.ndim < 1:
         raise ValueError(
             "logits must have shape (..., N, K) and labels be class indices of shape (..., N), "
             f"got {z.shape} and {y.shape} ({y.dtype})"
         )
+    y = _broadcast_labels(y, z)
     picked = np.take_along_axis(_log_softmax(z), y[..., None], axis=-1)[..., 0]
     nll: np.ndarray = -picked.mean(axis=-1)
     return nll

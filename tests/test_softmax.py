@@ -157,7 +157,7 @@ def test_fit_temperature_rejects_bad_input():
     z, y = np.zeros((4, 3)), np.array([0, 1, 2, 0])
     with pytest.raises(TypeError, match="class indices"):
         fit_temperature(z, y.astype(float))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="do not match"):
         fit_temperature(z, y[:3])
     with pytest.raises(ValueError, match="finite"):
         fit_temperature(np.full((4, 3), np.nan), y)
@@ -176,7 +176,14 @@ def test_negative_log_likelihood_equals_log_loss_and_cross_entropy():
         expected = log_loss(y[run], softmax(z[run], axis=1), labels=range(5))
         assert nll[run] == pytest.approx(expected, rel=1e-10)
         assert nll[run] == pytest.approx(float(cross_entropy(z[run], y[run])), rel=1e-12)
+    # one set of labels for every run broadcasts
+    np.testing.assert_allclose(
+        negative_log_likelihood(z, y[0]),
+        [negative_log_likelihood(z[run], y[0]) for run in range(3)],
+    )
     # exact for logits that would overflow a naive softmax
     assert float(negative_log_likelihood([[1e4, 0.0]], [1])) == 1e4
     with pytest.raises(ValueError, match="class indices"):
         negative_log_likelihood(z, y.astype(float))
+    with pytest.raises(ValueError, match="do not match"):
+        negative_log_likelihood(z, y[:, :10])
