@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -135,12 +135,16 @@ class TrainResult:
     ``model`` holds the weights after the last step. ``losses[t, r]`` is run ``r``'s
     mini-batch loss at step ``t``, before that step's update, and ``grad_norms[t, r]`` the
     Euclidean norm of its gradient (all its weights together); both have shape
-    ``(steps, R)``.
+    ``(steps, R)``. ``snapshots[t]`` holds the weights after ``t`` steps, for every ``t``
+    asked for with the ``snapshots`` argument of :func:`train_mlp` or
+    :func:`train_classifier` (in increasing order; empty by default): the networks a
+    training run of ``t`` steps would return, kept for early stopping at no extra training.
     """
 
     model: MLP
     losses: np.ndarray
     grad_norms: np.ndarray
+    snapshots: dict[int, MLP] = field(default_factory=dict)
 
     @property
     def diverged(self) -> np.ndarray:
@@ -157,7 +161,11 @@ _TRAINING_PARAMETERS = r"""seeds : sequence of int
     batch_size, epochs : int
         Mini-batch size and passes over the data.
     n_hidden : int
-        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`."""
+        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`.
+    snapshots : sequence of int, optional
+        Steps after which to keep a copy of every run's weights, each in ``[1, steps]``
+        with ``steps = epochs * ceil(N / batch_size)``; returned in
+        :attr:`TrainResult.snapshots`."""
 
 
 def train_mlp(
@@ -175,6 +183,7 @@ def train_mlp(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     r"""Train one network per seed on mini-batches of ``(x, y)``; return the weights and record.
 
@@ -238,7 +247,7 @@ def train_mlp(
     batch_loss = _per_run_loss(loss, dict(loss_kwargs or {}))
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
-        n_hidden, int(targets.shape[2]), betas, eps, dtype,
+        n_hidden, int(targets.shape[2]), betas, eps, dtype, snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -258,6 +267,7 @@ def train_classifier(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     r"""Train one classifier per seed: :func:`train_mlp`'s loop, with class targets.
 
@@ -335,6 +345,7 @@ def train_classifier(
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
         n_hidden, classes, betas, eps, dtype, shuffle=batch_size < inputs.shape[1],
+        snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -487,6 +498,7 @@ def _train(
     eps: float,
     dtype: torch.dtype,
     shuffle: bool = True,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     """The training loop of :func:`train_mlp` and :func:`train_classifier` (checked input)."""
     if inputs.shape[1] != targets.shape[1]:
@@ -495,6 +507,8 @@ def _train(
             f"{inputs.shape[1]} and {targets.shape[1]}"
         )
     runs, n_examples, n_in = inputs.shape
+    kept = _snapshot_steps(snapshots, epochs * math.ceil(n_examples / batch_size))
+    copies: dict[int, MLP] = {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
     try:
@@ -528,10 +542,28 @@ def _train(
                         _adam_step(theta, grad, m, v, rate, len(losses) + 1, betas, eps)
                 losses.append(value.detach())
                 norms.append(torch.linalg.vector_norm(grad, dim=1))
+                if len(losses) in kept:
+                    copies[len(losses)] = _unflatten(theta.detach().clone(), n_in, n_hidden, n_out)
         model = _unflatten(theta.detach(), n_in, n_hidden, n_out)
-        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy())
+        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy(), copies)
     finally:
         torch.set_num_threads(threads)
+
+
+def _snapshot_steps(snapshots: Sequence[int], steps: int) -> set[int]:
+    """The steps to keep a copy of the weights after, checked against the ``steps`` taken."""
+    wanted = list(snapshots)
+    for step in wanted:
+        if (
+            isinstance(step, bool)
+            or not isinstance(step, int | np.integer)
+            or not 1 <= step <= steps
+        ):
+            raise ValueError(
+                f"snapshots must be steps in [1, {steps}] (integers; this run takes {steps} "
+                f"steps), got {step!r}"
+            )
+    return {int(step) for step in wanted}
 
 
 def _adam_step(

@@ -616,3 +616,46 @@ def test_seeds_must_be_a_sequence():
         train_classifier(x, y, cross_entropy, seeds=3, lr=0.1, n_out=3)
     with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
         train_mlp(x[:, 0], x[:, 1], mse_loss, seeds="01", lr=0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots: the weights after chosen steps, from the same training run
+
+
+def test_a_snapshot_is_the_network_a_shorter_training_run_returns():
+    # Full batch: step t of a long run is the last step of a run of t epochs.
+    problem = GaussianClasses(separation=2.0)
+    (x, y), _ = problem.sample_splits([40, 10], seeds=[0, 1])
+    kwargs = {"seeds": [0, 1], "lr": 0.05, "n_out": 2, "optimizer": "adam", "batch_size": 40}
+    long = train_classifier(x, y, cross_entropy, epochs=12, snapshots=[3, 7, 12], **kwargs)
+    assert list(long.snapshots) == [3, 7, 12]
+    for steps in (3, 7):
+        short = train_classifier(x, y, cross_entropy, epochs=steps, **kwargs)
+        for kept, expected in zip(long.snapshots[steps].weights, short.model.weights, strict=True):
+            assert torch.equal(kept, expected)
+    for kept, final in zip(long.snapshots[12].weights, long.model.weights, strict=True):
+        assert torch.equal(kept, final)
+    # a copy, not a view of weights that training went on to change
+    assert not torch.equal(long.snapshots[3].w1, long.model.w1)
+
+
+def test_snapshots_with_shuffled_mini_batches_match_fewer_epochs():
+    x, y = line_data(20)
+    kwargs = {"seeds": [3, 4], "lr": 0.05, "batch_size": 6, "n_hidden": 5}  # 4 steps per epoch
+    long = train_mlp(x, y, mse_loss, epochs=5, snapshots=(8, 20), **kwargs)
+    two_epochs = train_mlp(x, y, mse_loss, epochs=2, **kwargs)
+    grid = torch.linspace(-2, 2, 7)[:, None]
+    assert torch.equal(long.snapshots[8](grid), two_epochs.model(grid))
+    assert torch.equal(long.snapshots[20](grid), long.model(grid))
+
+
+def test_no_snapshots_by_default():
+    x, y = line_data(10)
+    assert train_mlp(x, y, mse_loss, seeds=[0], lr=0.1, epochs=2).snapshots == {}
+
+
+@pytest.mark.parametrize("snapshots", [[0], [5], [2.0], [True], [-1]])
+def test_snapshots_outside_the_training_run_are_refused(snapshots):
+    x, y = line_data(10)
+    with pytest.raises(ValueError, match=r"snapshots must be steps in \[1, 4\]"):
+        train_mlp(x, y, mse_loss, seeds=[0], lr=0.1, batch_size=5, epochs=2, snapshots=snapshots)
