@@ -424,7 +424,9 @@ class ClassificationGrid:
         loss computed from the logits, exactly); ``"reproduced"``, the share of flipped
         training labels the classifier predicts (NaN without noise), and
         ``"memorisation"``, that share minus the classifier's clean-test error rate; the
-        accuracy on the clean and on the noisy validation labels.
+        accuracy on the clean and on the noisy validation labels, and the average precision
+        on the noisy validation labels (NaN for the runs that ``stop_on`` stops on accuracy,
+        where it is not needed).
     curves : dict
         Each of :data:`CURVES` at every checkpoint, shape ``(losses, imbalances,
         noise_levels, seeds, checkpoints)``.
@@ -682,7 +684,10 @@ def _grid(
         values["memorisation"] = values["reproduced"] - (1 - values["accuracy"])
         values["valid accuracy"] = (valid == y_valid).mean(axis=1)
         values["noisy valid accuracy"] = (valid == noisy_valid).mean(axis=1)
-        values["noisy valid average precision"] = average_precision(noisy_valid, valid_score)
+        ranked = np.full(len(on_ap), np.nan)  # only where it chooses the checkpoint
+        if on_ap.any():
+            ranked[on_ap] = average_precision(noisy_valid[on_ap], valid_score[on_ap])
+        values["noisy valid average precision"] = ranked
         return values
 
     def evaluate(model: MLP) -> tuple[dict[str, np.ndarray], np.ndarray]:  # all METRICS
