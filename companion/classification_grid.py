@@ -507,7 +507,7 @@ def noise_imbalance_grid(
     sizes: tuple[int, int, int] = (100, 200, 1000),
     separation: float = 2.0,
     n_hidden: int = 16,
-    steps: int = 100,
+    steps: int = 60,
     lr: float = 0.05,
     noise: str = "symmetric",
     stop_on: str | Mapping[str, str] = "accuracy",
