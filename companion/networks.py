@@ -255,6 +255,7 @@ def train_classifier(
     epochs: int = 30,
     n_hidden: int = 32,
     loss_kwargs: Mapping[str, Any] | None = None,
+    run_loss_kwargs: Mapping[str, ArrayLike] | None = None,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
@@ -306,6 +307,14 @@ def train_classifier(
     loss_kwargs : mapping, optional
         Further arguments of ``loss``: ``weight``, ``pos_weight``, ``label_smoothing``,
         ``gamma``, ``alpha``, ``margin``...
+    run_loss_kwargs : mapping, optional
+        Arguments of ``loss`` that differ from run to run: each value is an array with one
+        entry per run along its first axis, shape ``(R, ...)``. At every step run ``r``'s
+        entry is repeated for each row of its batch, so that the loss receives shape
+        ``(R * B, ...)``, aligned with the rows of the logits whatever the batch size and
+        shuffling. A temperature per run of shape ``(R, 1)``, for example, reaches the loss
+        as ``(R * B, 1)`` and broadcasts against the logits ``(R * B, C)``. Floating values
+        are cast to ``dtype``. A name may not be in both mappings.
     betas, eps, dtype
         As for :func:`train_mlp`.
 
@@ -331,7 +340,8 @@ def train_classifier(
     )
     inputs = _as_runs(x, "x", len(seed_list), dtype)
     targets, classes = _as_class_targets(y, len(seed_list), n_out, dtype)
-    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}))
+    per_run = _as_run_kwargs(run_loss_kwargs or {}, len(seed_list), dtype, loss_kwargs or {})
+    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}), per_run)
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
         n_hidden, classes, betas, eps, dtype, shuffle=batch_size < inputs.shape[1],
@@ -599,8 +609,36 @@ def _per_run_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.T
     return torch.vmap(lambda prediction, target: loss(prediction, target, **kwargs))
 
 
-def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.Tensor]:
-    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example."""
+def _as_run_kwargs(
+    values: Mapping[str, ArrayLike], runs: int, dtype: torch.dtype, shared: Mapping[str, Any]
+) -> dict[str, torch.Tensor]:
+    """Per-run loss arguments as tensors with a leading axis of ``runs``, or a ValueError."""
+    tensors = {}
+    for name, value in values.items():
+        if name in shared:
+            raise ValueError(
+                f"the loss argument {name!r} is in both loss_kwargs and run_loss_kwargs"
+            )
+        tensor = torch.as_tensor(np.asarray(value))
+        if tensor.is_floating_point():
+            tensor = tensor.to(dtype)
+        if tensor.ndim == 0 or tensor.shape[0] != runs:
+            raise ValueError(
+                f"run_loss_kwargs[{name!r}] must have one entry per run along its first axis, "
+                f"shape ({runs}, ...), got {tuple(tensor.shape)}"
+            )
+        tensors[name] = tensor
+    return tensors
+
+
+def _per_run_class_loss(
+    loss: LossFn, kwargs: dict[str, Any], per_run: Mapping[str, torch.Tensor] | None = None
+) -> Callable[..., torch.Tensor]:
+    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example.
+
+    Each tensor of ``per_run`` (leading axis ``R``) is repeated ``B`` times per run, so that
+    row ``r * B + i`` of the loss's arguments belongs to run ``r``, as the logits' rows do.
+    """
     if not _takes_reduction(loss):
         raise TypeError(
             "train_classifier needs a loss with a reduction argument (it calls the loss with "
@@ -609,11 +647,13 @@ def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., t
 
     def mean_over_batch(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         runs, batch, classes = logits.shape
+        rows = {name: v.repeat_interleave(batch, dim=0) for name, v in (per_run or {}).items()}
         values = loss(
             logits.reshape(runs * batch, classes),
             target.flatten(0, 1),
             reduction="none",
             **kwargs,
+            **rows,
         )
         if values.shape == (runs * batch, classes):
             values = values.sum(dim=1)
