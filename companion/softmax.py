@@ -230,7 +230,7 @@ def held_out_metrics(
       companion's ``cross_entropy`` (exact for logits that overflow a naive softmax);
     - ``"ECE"``: the top-label expected calibration error with ``n_bins`` equal-width bins
       (:func:`~companion.calibration.expected_calibration_error`);
-    - ``"overconfidence"``: the mean confidence minus the accuracy,
+    - ``"confidence gap"``: the mean confidence minus the accuracy,
       :math:`\frac1N\sum_n \hat p_n - \text{accuracy}`, positive for an overconfident model
       and negative for an underconfident one;
     - ``"median margin"``: the median of :func:`logit_margin` over the examples.
@@ -257,7 +257,7 @@ def held_out_metrics(
     accuracy: 0.667
     NLL: 0.496
     ECE: 0.299
-    overconfidence: 0.188
+    confidence gap: 0.188
     median margin: 2.000
     """
     z = np.asarray(logits, dtype=np.float64)
@@ -280,7 +280,7 @@ def held_out_metrics(
         "accuracy": accuracy,
         "NLL": np.asarray(losses).reshape(y.shape).mean(axis=-1),
         "ECE": expected_calibration_error(y, p, n_bins=n_bins),
-        "overconfidence": p.max(axis=-1).mean(axis=-1) - accuracy,
+        "confidence gap": p.max(axis=-1).mean(axis=-1) - accuracy,
         "median margin": np.median(logit_margin(z), axis=-1),
     }
 

@@ -115,7 +115,7 @@ def test_held_out_metrics_equal_scikit_learn_and_the_companion_run_by_run():
     z = rng.normal(scale=3.0, size=(3, 40, 5))
     y = rng.integers(0, 5, size=(3, 40))
     metrics = held_out_metrics(z, y)
-    assert list(metrics) == ["accuracy", "NLL", "ECE", "overconfidence", "median margin"]
+    assert list(metrics) == ["accuracy", "NLL", "ECE", "confidence gap", "median margin"]
     for run in range(3):
         p = softmax(z[run], axis=1)
         assert metrics["accuracy"][run] == accuracy_score(y[run], p.argmax(axis=1))
@@ -125,7 +125,7 @@ def test_held_out_metrics_equal_scikit_learn_and_the_companion_run_by_run():
         ece = float(expected_calibration_error(y[run], p))
         assert metrics["ECE"][run] == pytest.approx(ece, rel=1e-12)
         confidence = p.max(axis=1).mean()
-        assert metrics["overconfidence"][run] == pytest.approx(
+        assert metrics["confidence gap"][run] == pytest.approx(
             confidence - metrics["accuracy"][run], rel=1e-12
         )
         assert metrics["median margin"][run] == np.median(logit_margin(z[run]))
@@ -138,7 +138,7 @@ def test_held_out_metrics_equal_scikit_learn_and_the_companion_run_by_run():
 def test_held_out_metrics_are_exact_where_a_naive_softmax_overflows():
     metrics = held_out_metrics([[1e4, 0.0], [0.0, 1e4]], [1, 1])
     assert float(metrics["NLL"]) == 5e3 and float(metrics["accuracy"]) == 0.5
-    assert float(metrics["overconfidence"]) == 0.5  # certain of both, right once
+    assert float(metrics["confidence gap"]) == 0.5  # certain of both, right once
 
 
 def test_held_out_metrics_reject_bad_input():
