@@ -84,7 +84,6 @@ Differences from PyTorch and torchvision, all deliberate:
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Optional
 
@@ -92,6 +91,17 @@ import array_api_compat
 import numpy as np
 
 from companion._typing import Array, ArrayLike
+from companion.losses._common import (
+    constant,
+    count,
+    import_torch,
+    is_half,
+    maximum,
+    minimum,
+    reduce,
+    scale,
+    torch_functional,
+)
 from companion.losses._docs import fill_doc
 from companion.losses._validation import (
     check_bool,
@@ -106,6 +116,7 @@ from companion.losses._validation import (
     check_probabilities,
     check_real,
     check_reduction,
+    default_index_dtype,
 )
 
 __all__ = [
@@ -132,18 +143,10 @@ KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 # Helpers for the formulas. They take validated arrays of one namespace ``xp``.
 
 
-def _constant(xp: Any, value: float, like: Any) -> Any:
-    """A 0-d array holding ``value`` in ``like``'s dtype and device."""
-    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
-
-
 def _widen(xp: Any, *arrays: Any) -> tuple[Any, ...]:
-    """float16 arrays as float32: half precision is computed in single, as PyTorch does."""
-    half = getattr(xp, "float16", None)
-    if half is None:
-        return arrays
+    """Half-precision arrays (float16, bfloat16) as float32, as PyTorch computes them."""
     return tuple(
-        xp.astype(a, xp.float32) if a is not None and a.dtype == half else a for a in arrays
+        xp.astype(a, xp.float32) if a is not None and is_half(xp, a.dtype) else a for a in arrays
     )
 
 
@@ -152,26 +155,18 @@ def _narrow(xp: Any, result: Any, dtype: Any) -> Any:
     return result if result.dtype == dtype else xp.astype(result, dtype)
 
 
-def _reduce(xp: Any, loss: Any, reduction: str) -> Any:
-    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently."""
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return xp.sum(loss)
-    if math.prod(loss.shape) == 0:
-        return xp.sum(loss) * math.nan  # keeps the autograd graph; no 0/0 warning
-    return xp.mean(loss)
-
-
-def _divide(numerator: Any, denominator: Any) -> Any:
-    """``numerator / denominator``, NaN without NumPy's warning when both are 0."""
+def _divide(xp: Any, numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, NaN without NumPy's warning when both are 0 (PyTorch never
+    warns, and ``torch.compile`` would not trace NumPy's error state)."""
+    if array_api_compat.is_torch_namespace(xp):
+        return numerator / denominator
     with np.errstate(divide="ignore", invalid="ignore"):
         return numerator / denominator
 
 
 def _log_sigmoid(xp: Any, x: Any) -> Any:
     r""":math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, PyTorch's stable form."""
-    return xp.minimum(x, _constant(xp, 0.0, x)) - xp.log1p(xp.exp(-xp.abs(x)))
+    return minimum(xp, x, constant(xp, 0.0, x)) - xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
@@ -196,10 +191,10 @@ def _clamped_log(xp: Any, x: Any, *, of_one_minus: bool) -> Any:
     """
     edge = 1.0 if of_one_minus else 0.0
     inside = x != edge  # NaN and values outside [0, 1] keep their NaN log
-    safe = xp.where(inside, x, _constant(xp, 0.5, x))
+    safe = xp.where(inside, x, constant(xp, 0.5, x))
     log = xp.log1p(-safe) if of_one_minus else xp.log(safe)
-    floor = _constant(xp, -100.0, x)
-    return xp.where(inside, xp.maximum(log, floor), floor)
+    floor = constant(xp, -100.0, x)
+    return xp.where(inside, maximum(xp, log, floor), floor)
 
 
 def _class_axis(xp: Any, weight: Any, ndim: int) -> Any:
@@ -207,17 +202,27 @@ def _class_axis(xp: Any, weight: Any, ndim: int) -> Any:
     return xp.reshape(weight, (1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
-@functools.cache
-def _index_dtype(xp: Any) -> Any:
-    """The library's default integer dtype: int64 (PyTorch's kernels need it), or int32 for
-    JAX without 64-bit types."""
-    return xp.__array_namespace_info__().default_dtypes()["integral"]
-
-
 def _as_index(xp: Any, target: Any) -> Any:
     """Class indices in the library's default integer dtype (no copy if they are already)."""
-    dtype = _index_dtype(xp)
+    dtype = default_index_dtype(xp)
     return target if target.dtype == dtype else xp.astype(target, dtype)
+
+
+def _pick(xp: Any, x: Any, index: Any) -> Any:
+    r"""``x[n, index[n, ...], ...]``: the entry of each target's class along axis 1.
+
+    ``take_along_axis`` (array API 2024.12); where it is missing (array API 2022.12 and
+    2023.12, dask) the class is selected with ``where`` and the other classes' exact zeros are
+    summed away, so that -inf or NaN in another class does not leak in (a product with a
+    one-hot mask would turn :math:`0 \cdot (-\infty)` into NaN).
+    """
+    if getattr(xp, "__array_api_version__", "2024.12") >= "2024.12" and hasattr(
+        xp, "take_along_axis"
+    ):
+        return xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis=1), axis=1), axis=1)
+    classes = xp.arange(x.shape[1], dtype=index.dtype, device=array_api_compat.device(index))
+    chosen = _class_axis(xp, classes, x.ndim) == xp.expand_dims(index, axis=1)
+    return xp.sum(xp.where(chosen, x, constant(xp, 0.0, x)), axis=1)
 
 
 def _one_sample_as_batch(xp: Any, input: Any, target: Any) -> tuple[Any, Any, bool]:
@@ -234,11 +239,10 @@ def _nll_terms(
     the mask of dropped targets. ``logp`` is (N, C, ...); ``target`` is (N, ...)."""
     dropped = target == ignore_index
     safe = xp.where(dropped, xp.zeros_like(target), target)
-    picked = xp.take_along_axis(logp, xp.expand_dims(safe, axis=1), axis=1)
-    picked = xp.squeeze(picked, axis=1)
-    zero = _constant(xp, 0.0, logp)
+    picked = _pick(xp, logp, safe)
+    zero = constant(xp, 0.0, logp)
     if weight is None:
-        w = xp.where(dropped, zero, _constant(xp, 1.0, logp))
+        w = xp.where(dropped, zero, constant(xp, 1.0, logp))
         return xp.where(dropped, zero, -picked), w, dropped
     w = xp.reshape(xp.take(weight, xp.reshape(safe, (-1,)), axis=0), safe.shape)
     w = xp.where(dropped, zero, w)
@@ -256,7 +260,7 @@ def _binary_cross_entropy(xp: Any, input: Any, target: Any, weight: Any, reducti
     loss = (t - 1.0) * log_1mx - t * log_x  # PyTorch's expression
     if w is not None:
         loss = loss * w
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _bce_with_logits(
@@ -269,13 +273,13 @@ def _bce_with_logits(
     loss = (1.0 - t) * x - log_sigmoid  # PyTorch's expression
     if w is not None:
         loss = loss * w
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _reduce_per_target(xp: Any, loss: Any, w_y: Any, reduction: str, one_sample: bool) -> Any:
     """Reduce per-target losses; ``'mean'`` divides by the summed weights of the targets."""
     if reduction == "mean":
-        return _divide(xp.sum(loss), xp.sum(w_y))
+        return _divide(xp, xp.sum(loss), xp.sum(w_y))
     if reduction == "sum":
         return xp.sum(loss)
     return xp.reshape(loss, ()) if one_sample else loss
@@ -309,7 +313,7 @@ def _cross_entropy(
         loss, w_y, dropped = _nll_terms(xp, logp, t, w, ignore_index)
         if eps > 0:
             smooth = -xp.sum(logp if w_class is None else logp * w_class, axis=1)
-            smooth = xp.where(dropped, _constant(xp, 0.0, smooth), smooth)
+            smooth = xp.where(dropped, constant(xp, 0.0, smooth), smooth)
             loss = (1.0 - eps) * loss + (eps / num_classes) * smooth
         result = _reduce_per_target(xp, loss, w_y, reduction, one_sample)
     else:
@@ -317,7 +321,7 @@ def _cross_entropy(
         q = t if eps == 0 else t * (1.0 - eps) + eps / num_classes
         terms = logp * q if w_class is None else logp * q * w_class
         loss = -xp.sum(terms, axis=1)
-        result = _reduce(xp, xp.reshape(loss, ()) if one_sample else loss, reduction)
+        result = reduce(xp.reshape(loss, ()) if one_sample else loss, reduction, xp)
     return _narrow(xp, result, input.dtype)
 
 
@@ -328,34 +332,31 @@ def _kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) 
     else:
         # xlogy(t, t) - t x, with 0 log 0 = 0 (and a finite gradient there)
         nonzero = t != 0
-        safe = xp.where(nonzero, t, _constant(xp, 1.0, t))
-        loss = xp.where(nonzero, t * xp.log(safe), _constant(xp, 0.0, t)) - t * x
+        safe = xp.where(nonzero, t, constant(xp, 1.0, t))
+        loss = xp.where(nonzero, t * xp.log(safe), constant(xp, 0.0, t)) - t * x
     if reduction == "batchmean":
         total = xp.sum(loss)
-        if loss.ndim == 0:
-            result = total
-        else:
-            result = total / loss.shape[0] if loss.shape[0] else total * math.nan
+        n = 1 if loss.ndim == 0 else count(xp, loss, group=math.prod(loss.shape[1:]))
+        result = total * math.nan if n == 0 else total / n
     else:
-        result = _reduce(xp, loss, reduction)
+        result = reduce(loss, reduction, xp)
     return _narrow(xp, result, input.dtype)
 
 
 def _log_sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
     r""":math:`\log\sigma(x)` and :math:`\log\sigma(-x)`, each exact (no cancellation)."""
     if array_api_compat.is_torch_namespace(xp):
-        logsigmoid = _torch_functional().logsigmoid  # one fused kernel, the same formula
+        logsigmoid = torch_functional().logsigmoid  # one fused kernel, the same formula
         return logsigmoid(x), logsigmoid(-x)
-    zero = _constant(xp, 0.0, x)
+    zero = constant(xp, 0.0, x)
     log1p_e = xp.log1p(xp.exp(-xp.abs(x)))
-    return xp.minimum(x, zero) - log1p_e, xp.minimum(-x, zero) - log1p_e
+    return minimum(xp, x, zero) - log1p_e, minimum(xp, -x, zero) - log1p_e
 
 
 def _sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
     r""":math:`\sigma(x)` and :math:`\sigma(-x)`, each to a few ulps (no cancellation)."""
     if array_api_compat.is_torch_namespace(xp):
-        import torch
-
+        torch = import_torch()
         return torch.sigmoid(x), torch.sigmoid(-x)
     e = xp.exp(-xp.abs(x))
     sigmoid_abs = 1.0 / (1.0 + e)  # sigma(|x|)
@@ -378,7 +379,7 @@ def _focal(xp: Any, input: Any, target: Any, alpha: float, gamma: float, reducti
         loss = loss * (t * one_minus_p + one_minus_t * p) ** gamma  # (1 - p_t)^gamma
     if alpha >= 0:
         loss = ((2.0 * alpha - 1.0) * t + (1.0 - alpha)) * loss  # alpha t + (1-alpha)(1-t)
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _multi_margin(
@@ -387,7 +388,7 @@ def _multi_margin(
     x, w = _widen(xp, input, weight)
     x, target, one_sample = _one_sample_as_batch(xp, x, target)
     num_classes = x.shape[1]
-    x_y = xp.take_along_axis(x, xp.expand_dims(target, axis=1), axis=1)
+    x_y = xp.expand_dims(_pick(xp, x, target), axis=1)
     z = (margin - x_y) + x
     classes = xp.arange(num_classes, dtype=target.dtype, device=array_api_compat.device(target))
     # Only other classes with a positive z count. where() rather than maximum(): no gradient
@@ -395,7 +396,7 @@ def _multi_margin(
     hinge = xp.where(
         (z > 0) & (xp.expand_dims(classes, axis=0) != xp.expand_dims(target, axis=1)),
         z,
-        _constant(xp, 0.0, z),
+        constant(xp, 0.0, z),
     )
     if p == 2:
         hinge = hinge * hinge
@@ -404,13 +405,7 @@ def _multi_margin(
     loss = xp.sum(hinge, axis=1) / num_classes
     if one_sample and reduction == "none":
         loss = xp.reshape(loss, ())
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
-
-
-def _torch_functional() -> Any:
-    import torch.nn.functional
-
-    return torch.nn.functional
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _use_torch_kernel(xp: Any, input: Any) -> bool:
@@ -653,7 +648,7 @@ def binary_cross_entropy(
     """
     xp, input, target, weight, reduction = _bce_args(input, target, weight, reduction)
     if _use_torch_kernel(xp, input):
-        return _torch_functional().binary_cross_entropy(
+        return torch_functional().binary_cross_entropy(
             input, target, weight=weight, reduction=reduction
         )
     return _binary_cross_entropy(xp, input, target, weight, reduction)
@@ -796,7 +791,7 @@ def binary_cross_entropy_with_logits(
         input, target, weight, reduction, pos_weight
     )
     if _use_torch_kernel(xp, input):
-        return _torch_functional().binary_cross_entropy_with_logits(
+        return torch_functional().binary_cross_entropy_with_logits(
             input, target, weight=weight, reduction=reduction, pos_weight=pos_weight
         )
     return _bce_with_logits(xp, input, target, weight, reduction, pos_weight)
@@ -1040,7 +1035,7 @@ def cross_entropy(
         _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
     )
     if _use_torch_kernel(xp, input):
-        return _torch_functional().cross_entropy(
+        return torch_functional().cross_entropy(
             input,
             target,
             weight=weight,
@@ -1162,7 +1157,7 @@ def nll_loss(
         input, target, weight, ignore_index, reduction, probabilities=False
     )
     if _use_torch_kernel(xp, input):
-        return _torch_functional().nll_loss(
+        return torch_functional().nll_loss(
             input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
         )
     return _nll(xp, input, target, weight, ignore_index, reduction)
@@ -1289,8 +1284,7 @@ def kl_div(
     xp, input, target, reduction, log_target = _kl_div_args(input, target, reduction, log_target)
     if not _use_torch_kernel(xp, input):
         return _kl_div(xp, input, target, reduction, log_target)
-    import torch
-
+    torch = import_torch()
     # torch.kl_div itself: F.kl_div would warn on 'mean'. 0, 1, 2: none, mean, sum.
     enum = {"none": 0, "mean": 1, "sum": 2, "batchmean": 2}[reduction]
     result = torch.kl_div(input, target, enum, log_target=log_target)
@@ -1441,7 +1435,7 @@ def multi_margin_loss(
     )
     if not _use_torch_kernel(xp, input) or math.prod(input.shape) == 0:
         return _multi_margin(xp, input, target, p, margin, weight, reduction)
-    return _torch_functional().multi_margin_loss(
+    return torch_functional().multi_margin_loss(
         input, target, p=p, margin=margin, weight=weight, reduction=reduction
     )
 
@@ -1505,9 +1499,7 @@ def binary_cross_entropy_with_logits_grad(
         grad = (positive + 1.0 - t) * sigmoid - positive  # PyTorch's backward
     if w is not None:
         grad = grad * w
-    if reduction == "mean":
-        grad = grad / max(math.prod(input.shape), 1)
-    return _narrow(xp, grad, input.dtype)
+    return _narrow(xp, scale(grad, reduction, xp), input.dtype)
 
 
 @fill_doc
@@ -1602,13 +1594,12 @@ def cross_entropy_grad(
                 smooth = p * xp.sum(w) - w_class
             grad = (1.0 - eps) * grad + (eps / num_classes) * xp.expand_dims(kept, axis=1) * smooth
         if reduction == "mean":
-            grad = _divide(grad, xp.sum(w_y))
+            grad = _divide(xp, grad, xp.sum(w_y))
     else:
         q = t if eps == 0 else t * (1.0 - eps) + eps / num_classes
         wq = q if w_class is None else q * w_class
         grad = p * xp.sum(wq, axis=1, keepdims=True) - wq
-        if reduction == "mean":
-            grad = grad / max(math.prod(grad.shape) // num_classes, 1)
+        grad = scale(grad, reduction, xp, group=num_classes)  # 'mean': / the samples
     if one_sample:
         grad = xp.reshape(grad, grad.shape[1:])
     return _narrow(xp, grad, input.dtype)
