@@ -76,6 +76,7 @@ def scale(grad: Any, reduction: str, xp: Any, group: int = 1) -> Any:
     return grad / (max(n, 1) if isinstance(n, int) else n)
 
 
+@functools.cache
 def torch_functional() -> Any:
     """:mod:`torch.nn.functional`, imported when a tensor needs it (PyTorch is optional)."""
     import torch.nn.functional
@@ -83,6 +84,7 @@ def torch_functional() -> Any:
     return torch.nn.functional
 
 
+@functools.cache
 def import_torch() -> Any:
     """:mod:`torch`, imported when a tensor needs it (PyTorch is optional)."""
     import torch

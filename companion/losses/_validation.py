@@ -337,25 +337,31 @@ def check_logits_target(
         ``input`` without a class axis or with no classes; a target of any other shape (the
         message names the batch sizes when they differ).
     """
-    if not array_api_compat.is_array_api_obj(input):
-        if array_api_compat.is_array_api_obj(target):
-            input = _from_python("input", input, _namespace(target, target), like=target)
-        else:
-            _reject_non_numeric("input", input)
-            input = np.asarray(input)
-    xp = _namespace(input, input)
-    input = _as_float_array("input", input, xp)
-    target = _same_library(xp, "target", target, input, integers=True)
-    if input.ndim == 0 or input.shape[input.ndim > 1] == 0:
+    xp = _NAMESPACES.get(type(input))  # a known array type: the common call, kept fast
+    if xp is None:
+        if not array_api_compat.is_array_api_obj(input):
+            if array_api_compat.is_array_api_obj(target):
+                input = _from_python("input", input, _namespace(target, target), like=target)
+            else:
+                _reject_non_numeric("input", input)
+                input = np.asarray(input)
+        xp = _namespace(input, input)
+    if _dtype_kind(xp, input.dtype) != "real floating":
+        input = _as_float_array("input", input, xp)
+    if type(target) is not type(input):
+        target = _same_library(xp, "target", target, input, integers=True)
+    shape = input.shape  # a tuple (a subclass for PyTorch): no copies on the common path
+    if not shape or shape[len(shape) > 1] == 0:
         raise ValueError(
             f"input must have a class axis with at least one class, shape {_CLASS_AXIS_SHAPES}; "
-            f"got input.shape={tuple(input.shape)!r}"
+            f"got input.shape={tuple(shape)!r}"
         )
     kind = _dtype_kind(xp, target.dtype)
-    index_shape = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+    ndim = len(shape)
+    index_shape = (shape[0],) if ndim == 2 else () if ndim == 1 else (shape[0], *shape[2:])
     if kind == "integral":
-        if not _same_shape(tuple(target.shape), index_shape):
-            _raise_target_shape(input.shape, target.shape, index_shape, probabilities)
+        if target.shape != index_shape and not _same_shape(tuple(target.shape), index_shape):
+            _raise_target_shape(shape, target.shape, index_shape, probabilities)
         return xp, input, target, True
     if kind != "real floating":
         what = {"bool": "booleans", "complex floating": "complex numbers"}.get(kind, "them")
@@ -542,6 +548,8 @@ def check_real(name: str, value: Any, low: float, high: float, *, allowed: str) 
 
 def check_integer(name: str, value: Any) -> int:
     """Return ``value`` as an int if it is an integer (not a boolean), else TypeError."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {value!r}")
     return int(value)

@@ -84,6 +84,7 @@ Differences from PyTorch and torchvision, all deliberate:
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Optional
 
@@ -343,21 +344,23 @@ def _kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) 
     return _narrow(xp, result, input.dtype)
 
 
-def _log_sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
-    r""":math:`\log\sigma(x)` and :math:`\log\sigma(-x)`, each exact (no cancellation)."""
-    if array_api_compat.is_torch_namespace(xp):
+def _log_sigmoids(xp: Any, x: Any, neg_x: Any) -> tuple[Any, Any]:
+    r""":math:`\log\sigma(x)` and :math:`\log\sigma(-x)`, each exact (no cancellation);
+    ``neg_x`` is :math:`-x`."""
+    if _is_torch(xp):
         logsigmoid = torch_functional().logsigmoid  # one fused kernel, the same formula
-        return logsigmoid(x), logsigmoid(-x)
+        return logsigmoid(x), logsigmoid(neg_x)
     zero = constant(xp, 0.0, x)
     log1p_e = xp.log1p(xp.exp(-xp.abs(x)))
-    return minimum(xp, x, zero) - log1p_e, minimum(xp, -x, zero) - log1p_e
+    return minimum(xp, x, zero) - log1p_e, minimum(xp, neg_x, zero) - log1p_e
 
 
-def _sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
-    r""":math:`\sigma(x)` and :math:`\sigma(-x)`, each to a few ulps (no cancellation)."""
-    if array_api_compat.is_torch_namespace(xp):
+def _sigmoids(xp: Any, x: Any, neg_x: Any) -> tuple[Any, Any]:
+    r""":math:`\sigma(x)` and :math:`\sigma(-x)`, each to a few ulps (no cancellation);
+    ``neg_x`` is :math:`-x`."""
+    if _is_torch(xp):
         torch = import_torch()
-        return torch.sigmoid(x), torch.sigmoid(-x)
+        return torch.sigmoid(x), torch.sigmoid(neg_x)
     e = xp.exp(-xp.abs(x))
     sigmoid_abs = 1.0 / (1.0 + e)  # sigma(|x|)
     sigmoid_minus_abs = e * sigmoid_abs  # sigma(-|x|)
@@ -368,15 +371,23 @@ def _sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
     )
 
 
+def _sum_of_products(xp: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
+    """``a * b + c * d``; on PyTorch the second product and the sum are one kernel
+    (``addcmul``), which saves a pass over the data."""
+    if _is_torch(xp):
+        return import_torch().addcmul(a * b, c, d)
+    return a * b + c * d
+
+
 def _focal(xp: Any, input: Any, target: Any, alpha: float, gamma: float, reduction: str) -> Any:
     x, t = _widen(xp, input, target)
-    one_minus_t = 1.0 - t
-    log_p, log_1mp = _log_sigmoids(xp, x)
+    neg_x, one_minus_t = -x, 1.0 - t
+    log_p, log_1mp = _log_sigmoids(xp, x, neg_x)
     # -(1 - t) log(1 - p) - t log p: two terms >= 0, no cancellation
-    loss = -(one_minus_t * log_1mp + t * log_p)
+    loss = -_sum_of_products(xp, one_minus_t, log_1mp, t, log_p)
     if gamma != 0:
-        p, one_minus_p = _sigmoids(xp, x)
-        loss = loss * (t * one_minus_p + one_minus_t * p) ** gamma  # (1 - p_t)^gamma
+        p, one_minus_p = _sigmoids(xp, x, neg_x)
+        loss = loss * _sum_of_products(xp, t, one_minus_p, one_minus_t, p) ** gamma  # (1-p_t)^g
     if alpha >= 0:
         loss = ((2.0 * alpha - 1.0) * t + (1.0 - alpha)) * loss  # alpha t + (1-alpha)(1-t)
     return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
@@ -410,7 +421,20 @@ def _multi_margin(
 
 def _use_torch_kernel(xp: Any, input: Any) -> bool:
     """Whether to call PyTorch's kernel: on tensors, except float16 ones (see the module)."""
-    return array_api_compat.is_torch_namespace(xp) and input.dtype != xp.float16
+    return _is_torch(xp) and input.dtype != xp.float16
+
+
+@functools.cache
+def _is_torch(xp: Any) -> bool:
+    return array_api_compat.is_torch_namespace(xp)
+
+
+def _name_bad_index(xp: Any, input: Any, target: Any, ignore_index: int | None) -> None:
+    """After PyTorch's kernel failed on ``target``: ``ValueError`` naming the first class
+    index out of range, if there is one (:func:`check_class_indices`). Valid calls pay for
+    the kernel's own check only; this one, which reads every index again (twice the time of
+    ``nll_loss``'s kernel on 1000 samples), runs on that error path alone."""
+    check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
 
 
 # ---------------------------------------------------------------------------------------
@@ -450,20 +474,31 @@ def _class_args(
     reduction: str,
     *,
     probabilities: bool,
-) -> tuple[Any, Any, Any, bool, Any, int, str]:
+    kernel: bool,
+) -> tuple[Any, Any, Any, bool, Any, int, str, bool]:
+    """The checked arguments of a loss on class indices, and whether to call PyTorch's kernel
+    (on tensors, if the loss has one: ``kernel``).
+
+    On CPU tensors the kernel checks the range of the class indices itself, raising
+    ``IndexError`` (``RuntimeError`` for ``multi_margin_loss``): the companion's check is then
+    left to :func:`_name_bad_index`, on that error path. A CUDA kernel would hit a
+    device-side assert instead, and the formulas have no check: there it runs here.
+    """
     reduction = check_reduction(reduction)
     ignore_index = check_integer("ignore_index", ignore_index)
     xp, input, target, is_index = check_logits_target(input, target, probabilities=probabilities)
     weight = check_class_weight(weight, xp, input)
+    use_kernel = kernel and _use_torch_kernel(xp, input)
     if is_index:
         target = _as_index(xp, target)
-        check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
+        if not (use_kernel and input.is_cpu):
+            check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
     elif ignore_index >= 0:
         raise ValueError(
             "ignore_index applies to class indices only; with class probabilities it must "
             f"be negative (the default is -100); got ignore_index={ignore_index!r}"
         )
-    return xp, input, target, is_index, weight, ignore_index, reduction
+    return xp, input, target, is_index, weight, ignore_index, reduction, use_kernel
 
 
 def _cross_entropy_args(
@@ -473,11 +508,15 @@ def _cross_entropy_args(
     ignore_index: int,
     reduction: str,
     label_smoothing: float,
-) -> tuple[Any, Any, Any, bool, Any, int, str, float]:
+    *,
+    kernel: bool = False,
+) -> tuple[Any, Any, Any, bool, Any, int, str, bool, float]:
     label_smoothing = check_real(
         "label_smoothing", label_smoothing, 0.0, 1.0, allowed="a real number in [0, 1]"
     )
-    args = _class_args(input, target, weight, ignore_index, reduction, probabilities=True)
+    args = _class_args(
+        input, target, weight, ignore_index, reduction, probabilities=True, kernel=kernel
+    )
     return (*args, label_smoothing)
 
 
@@ -514,6 +553,8 @@ def _multi_margin_args(
     margin: float,
     weight: Optional[ArrayLike],
     reduction: str,
+    *,
+    kernel: bool = False,
 ) -> tuple[Any, Any, Any, int, float, Any, str]:
     reduction = check_reduction(reduction)
     p = check_option("p", p, (1, 2))
@@ -526,7 +567,9 @@ def _multi_margin_args(
         )
     weight = check_class_weight(weight, xp, input)
     target = _as_index(xp, target)
-    check_class_indices(xp, target, input.shape[input.ndim > 1])
+    # The formula runs for an empty batch (see multi_margin_loss), with nothing to check.
+    if not (kernel and _use_torch_kernel(xp, input) and input.is_cpu):
+        check_class_indices(xp, target, input.shape[input.ndim > 1])
     return xp, input, target, p, margin, weight, reduction
 
 
@@ -930,7 +973,7 @@ def cross_entropy_reference(
     >>> print(cross_entropy_reference(x, np.array([1, 2]), reduction="none").tolist())
     [10000.0, 1.0986122886681098]
     """
-    xp, input, target, is_index, weight, ignore_index, reduction, label_smoothing = (
+    xp, input, target, is_index, weight, ignore_index, reduction, _, label_smoothing = (
         _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
     )
     return _cross_entropy(
@@ -1031,18 +1074,25 @@ def cross_entropy(
     >>> bool(np.isclose(a, cross_entropy(x, soft)))
     True
     """
-    xp, input, target, is_index, weight, ignore_index, reduction, label_smoothing = (
-        _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
-    )
-    if _use_torch_kernel(xp, input):
-        return torch_functional().cross_entropy(
-            input,
-            target,
-            weight=weight,
-            ignore_index=ignore_index,
-            reduction=reduction,
-            label_smoothing=label_smoothing,
+    xp, input, target, is_index, weight, ignore_index, reduction, use_kernel, label_smoothing = (
+        _cross_entropy_args(
+            input, target, weight, ignore_index, reduction, label_smoothing, kernel=True
         )
+    )
+    if use_kernel:
+        try:
+            return torch_functional().cross_entropy(
+                input,
+                target,
+                weight=weight,
+                ignore_index=ignore_index,
+                reduction=reduction,
+                label_smoothing=label_smoothing,
+            )
+        except (IndexError, RuntimeError):
+            if is_index:
+                _name_bad_index(xp, input, target, ignore_index)
+            raise
     return _cross_entropy(
         xp, input, target, is_index, weight, ignore_index, reduction, label_smoothing
     )
@@ -1089,8 +1139,8 @@ def nll_loss_reference(
     >>> print(nll_loss_reference(logp, np.array([0, 2]), reduction="none").round(4))
     [0.6931 0.2231]
     """
-    xp, input, target, _, weight, ignore_index, reduction = _class_args(
-        input, target, weight, ignore_index, reduction, probabilities=False
+    xp, input, target, _, weight, ignore_index, reduction, _ = _class_args(
+        input, target, weight, ignore_index, reduction, probabilities=False, kernel=False
     )
     return _nll(xp, input, target, weight, ignore_index, reduction)
 
@@ -1153,13 +1203,17 @@ def nll_loss(
     >>> bool(np.isclose(nll_loss(log_softmax, y), cross_entropy(x, y)))
     True
     """
-    xp, input, target, _, weight, ignore_index, reduction = _class_args(
-        input, target, weight, ignore_index, reduction, probabilities=False
+    xp, input, target, _, weight, ignore_index, reduction, use_kernel = _class_args(
+        input, target, weight, ignore_index, reduction, probabilities=False, kernel=True
     )
-    if _use_torch_kernel(xp, input):
-        return torch_functional().nll_loss(
-            input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
-        )
+    if use_kernel:
+        try:
+            return torch_functional().nll_loss(
+                input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
+            )
+        except (IndexError, RuntimeError):
+            _name_bad_index(xp, input, target, ignore_index)
+            raise
     return _nll(xp, input, target, weight, ignore_index, reduction)
 
 
@@ -1431,13 +1485,17 @@ def multi_margin_loss(
     [0.325 0.   ]
     """
     xp, input, target, p, margin, weight, reduction = _multi_margin_args(
-        input, target, p, margin, weight, reduction
+        input, target, p, margin, weight, reduction, kernel=True
     )
     if not _use_torch_kernel(xp, input) or math.prod(input.shape) == 0:
         return _multi_margin(xp, input, target, p, margin, weight, reduction)
-    return torch_functional().multi_margin_loss(
-        input, target, p=p, margin=margin, weight=weight, reduction=reduction
-    )
+    try:
+        return torch_functional().multi_margin_loss(
+            input, target, p=p, margin=margin, weight=weight, reduction=reduction
+        )
+    except (IndexError, RuntimeError):
+        _name_bad_index(xp, input, target, None)
+        raise
 
 
 # ---------------------------------------------------------------------------------------
@@ -1564,7 +1622,7 @@ def cross_entropy_grad(
     [[-0.5  0.5]
      [ 1.  -1. ]]
     """
-    xp, input, target, is_index, weight, ignore_index, reduction, eps = _cross_entropy_args(
+    xp, input, target, is_index, weight, ignore_index, reduction, _, eps = _cross_entropy_args(
         input, target, weight, ignore_index, reduction, label_smoothing
     )
     x, w = _widen(xp, input, weight)
