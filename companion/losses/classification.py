@@ -118,6 +118,7 @@ from companion.losses._validation import (
     check_real,
     check_reduction,
     default_index_dtype,
+    values_are_concrete,
 )
 
 __all__ = [
@@ -203,6 +204,21 @@ def _class_axis(xp: Any, weight: Any, ndim: int) -> Any:
     return xp.reshape(weight, (1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
+def _per_class(a: Any) -> Any:
+    """An (N, ...) array of one value per target with a class axis of size 1 inserted at 1.
+
+    Indexing with ``None`` rather than ``expand_dims``, which dask implements by a reshape
+    that a size unknown until computed refuses."""
+    return a[:, None, ...]
+
+
+def _weight_of(xp: Any, weight: Any, index: Any) -> Any:
+    """The class weight of each target: ``weight[index]``, in ``index``'s shape."""
+    if index.ndim == 1:  # no reshape (see _per_class)
+        return xp.take(weight, index, axis=0)
+    return xp.reshape(xp.take(weight, xp.reshape(index, (-1,)), axis=0), index.shape)
+
+
 def _as_index(xp: Any, target: Any) -> Any:
     """Class indices in the library's default integer dtype (no copy if they are already)."""
     dtype = default_index_dtype(xp)
@@ -220,9 +236,9 @@ def _pick(xp: Any, x: Any, index: Any) -> Any:
     if getattr(xp, "__array_api_version__", "2024.12") >= "2024.12" and hasattr(
         xp, "take_along_axis"
     ):
-        return xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis=1), axis=1), axis=1)
+        return xp.squeeze(xp.take_along_axis(x, _per_class(index), axis=1), axis=1)
     classes = xp.arange(x.shape[1], dtype=index.dtype, device=array_api_compat.device(index))
-    chosen = _class_axis(xp, classes, x.ndim) == xp.expand_dims(index, axis=1)
+    chosen = _class_axis(xp, classes, x.ndim) == _per_class(index)
     return xp.sum(xp.where(chosen, x, constant(xp, 0.0, x)), axis=1)
 
 
@@ -244,10 +260,30 @@ def _nll_terms(
     zero = constant(xp, 0.0, logp)
     if weight is None:
         w = xp.where(dropped, zero, constant(xp, 1.0, logp))
-        return xp.where(dropped, zero, -picked), w, dropped
-    w = xp.reshape(xp.take(weight, xp.reshape(safe, (-1,)), axis=0), safe.shape)
-    w = xp.where(dropped, zero, w)
-    return xp.where(dropped, zero, -(picked * w)), w, dropped
+        loss = xp.where(dropped, zero, -picked)
+    else:
+        w = xp.where(dropped, zero, _weight_of(xp, weight, safe))
+        loss = xp.where(dropped, zero, -(picked * w))
+    return _nan_if_unchecked(xp, loss, target, logp.shape[1], ignore_index), w, dropped
+
+
+def _nan_if_unchecked(
+    xp: Any, values: Any, target: Any, num_classes: int, ignore_index: int | None
+) -> Any:
+    """``values`` (one per target, or per target and class) with NaN for every target whose
+    class index is out of range and not ``ignore_index``, where the indices could not be
+    checked: traced (``jax.jit``, ``torch.compile``, ``vmap``) or lazy (dask). NaN, as for a
+    traced ``beta`` in the regression losses, rather than the wrong class (a negative index
+    counts from the end) or none. Checked indices (:func:`check_class_indices`) pass as
+    they are."""
+    if values_are_concrete(xp, target):
+        return values
+    bad = (target < 0) | (target >= num_classes)
+    if ignore_index is not None:
+        bad = bad & (target != ignore_index)
+    if values.ndim > target.ndim:
+        bad = _per_class(bad)
+    return xp.where(bad, constant(xp, math.nan, values), values)
 
 
 # ---------------------------------------------------------------------------------------
@@ -338,7 +374,7 @@ def _kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) 
     if reduction == "batchmean":
         total = xp.sum(loss)
         n = 1 if loss.ndim == 0 else count(xp, loss, group=math.prod(loss.shape[1:]))
-        result = total * math.nan if n == 0 else total / n
+        result = total * math.nan if isinstance(n, int) and n == 0 else total / n
     else:
         result = reduce(loss, reduction, xp)
     return _narrow(xp, result, input.dtype)
@@ -399,21 +435,21 @@ def _multi_margin(
     x, w = _widen(xp, input, weight)
     x, target, one_sample = _one_sample_as_batch(xp, x, target)
     num_classes = x.shape[1]
-    x_y = xp.expand_dims(_pick(xp, x, target), axis=1)
+    x_y = _per_class(_pick(xp, x, target))
     z = (margin - x_y) + x
     classes = xp.arange(num_classes, dtype=target.dtype, device=array_api_compat.device(target))
     # Only other classes with a positive z count. where() rather than maximum(): no gradient
     # at z = 0 and none through the target's own class, as in PyTorch's kernel.
     hinge = xp.where(
-        (z > 0) & (xp.expand_dims(classes, axis=0) != xp.expand_dims(target, axis=1)),
+        (z > 0) & (xp.expand_dims(classes, axis=0) != _per_class(target)),
         z,
         constant(xp, 0.0, z),
     )
     if p == 2:
         hinge = hinge * hinge
     if w is not None:
-        hinge = hinge * xp.expand_dims(xp.take(w, target, axis=0), axis=1)
-    loss = xp.sum(hinge, axis=1) / num_classes
+        hinge = hinge * _per_class(xp.take(w, target, axis=0))
+    loss = _nan_if_unchecked(xp, xp.sum(hinge, axis=1) / num_classes, target, num_classes, None)
     if one_sample and reduction == "none":
         loss = xp.reshape(loss, ())
     return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
@@ -1635,22 +1671,17 @@ def cross_entropy_grad(
         dropped = t == ignore_index
         safe = xp.where(dropped, xp.zeros_like(t), t)
         classes = xp.arange(num_classes, dtype=t.dtype, device=array_api_compat.device(t))
-        one_hot = xp.astype(
-            _class_axis(xp, classes, x.ndim) == xp.expand_dims(safe, axis=1), x.dtype
-        )
+        one_hot = xp.astype(_class_axis(xp, classes, x.ndim) == _per_class(safe), x.dtype)
         kept = xp.astype(~dropped, x.dtype)
-        w_y = (
-            kept
-            if w is None
-            else kept * xp.reshape(xp.take(w, xp.reshape(safe, (-1,)), axis=0), safe.shape)
-        )
-        grad = xp.expand_dims(w_y, axis=1) * (p - one_hot)
+        w_y = kept if w is None else kept * _weight_of(xp, w, safe)
+        grad = _per_class(w_y) * (p - one_hot)
         if eps > 0:
             if w_class is None:
                 smooth = p * num_classes - 1.0
             else:
                 smooth = p * xp.sum(w) - w_class
-            grad = (1.0 - eps) * grad + (eps / num_classes) * xp.expand_dims(kept, axis=1) * smooth
+            grad = (1.0 - eps) * grad + (eps / num_classes) * _per_class(kept) * smooth
+        grad = _nan_if_unchecked(xp, grad, t, num_classes, ignore_index)
         if reduction == "mean":
             grad = _divide(xp, grad, xp.sum(w_y))
     else:
