@@ -28,6 +28,17 @@ def maximum(xp: Any, a: Any, b: Any) -> Any:
     return xp.maximum(a, b) if is_2023_12_or_later(xp) else xp.where(b > a, b, a)
 
 
+def absolute(xp: Any, x: Any) -> Any:
+    """``|x|``, whose derivative at ``x = 0`` is 0 in PyTorch's and JAX's autodiff.
+
+    PyTorch differentiates ``abs`` at 0 as 0; JAX as +1 (``jax.grad(jnp.abs)(0.0) == 1``),
+    so on JAX the zero is selected by ``where`` instead, whose derivative there is 0.
+    """
+    if array_api_compat.is_jax_namespace(xp):
+        return xp.where(x == 0, xp.zeros_like(x), xp.abs(x))
+    return xp.abs(x)
+
+
 def constant(xp: Any, value: float, like: Any) -> Any:
     """A 0-d array holding ``value`` in ``like``'s dtype and device."""
     return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))

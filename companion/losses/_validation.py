@@ -386,8 +386,10 @@ def check_logits_target(
 def _raise_target_shape(
     input_shape: Any, target_shape: Any, index_shape: tuple[int, ...], probabilities: bool
 ) -> None:
+    """``ValueError`` for a target of the wrong shape, naming both batch sizes if they differ."""
     input_shape, target_shape = tuple(input_shape), tuple(target_shape)
-    if len(input_shape) > 1 and len(target_shape) > 0 and target_shape[0] != input_shape[0]:
+    batch_sizes = input_shape[:1], target_shape[:1]
+    if len(input_shape) > 1 and len(target_shape) > 0 and not _same_shape(*batch_sizes):
         raise ValueError(
             f"input and target must have the same batch size N (axis 0); got "
             f"{input_shape[0]} (input.shape={input_shape!r}) and {target_shape[0]} "
@@ -469,6 +471,8 @@ def _min_max(xp: Any, x: Any) -> tuple[float, float]:
 
 def _first(xp: Any, x: Any, bad: Any) -> tuple[tuple[int, ...], Any]:
     """The index (a tuple) and value of the first element of ``x`` where ``bad`` holds."""
+    if x.ndim == 0:  # nonzero() refuses 0-d arrays
+        return (), x
     position = tuple(int(i[0]) for i in xp.nonzero(bad))
     return position, x[position]
 

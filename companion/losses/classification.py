@@ -93,6 +93,7 @@ import numpy as np
 
 from companion._typing import Array, ArrayLike
 from companion.losses._common import (
+    absolute,
     constant,
     count,
     import_torch,
@@ -167,8 +168,9 @@ def _divide(xp: Any, numerator: Any, denominator: Any) -> Any:
 
 
 def _log_sigmoid(xp: Any, x: Any) -> Any:
-    r""":math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, PyTorch's stable form."""
-    return minimum(xp, x, constant(xp, 0.0, x)) - xp.log1p(xp.exp(-xp.abs(x)))
+    r""":math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, PyTorch's stable form (with a
+    :math:`|x|` whose slope at 0 is 0, so that JAX's derivative at 0 is 1/2, as PyTorch's)."""
+    return minimum(xp, x, constant(xp, 0.0, x)) - xp.log1p(xp.exp(-absolute(xp, x)))
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
@@ -387,7 +389,7 @@ def _log_sigmoids(xp: Any, x: Any, neg_x: Any) -> tuple[Any, Any]:
         logsigmoid = torch_functional().logsigmoid  # one fused kernel, the same formula
         return logsigmoid(x), logsigmoid(neg_x)
     zero = constant(xp, 0.0, x)
-    log1p_e = xp.log1p(xp.exp(-xp.abs(x)))
+    log1p_e = xp.log1p(xp.exp(-absolute(xp, x)))
     return minimum(xp, x, zero) - log1p_e, minimum(xp, neg_x, zero) - log1p_e
 
 
@@ -1115,6 +1117,8 @@ def cross_entropy(
             input, target, weight, ignore_index, reduction, label_smoothing, kernel=True
         )
     )
+    if use_kernel and is_index and label_smoothing > 0 and not values_are_concrete(xp, target):
+        use_kernel = False  # PyTorch smooths with masked_select, which torch.vmap cannot batch
     if use_kernel:
         try:
             return torch_functional().cross_entropy(

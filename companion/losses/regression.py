@@ -94,6 +94,7 @@ import array_api_compat
 
 from companion._typing import Array, ArrayLike
 from companion.losses._common import (
+    absolute,
     constant,
     import_torch,
     is_2023_12_or_later,
@@ -132,17 +133,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------
 # The formulas. They take validated arrays of one namespace ``xp``; ``beta`` and ``delta``
 # are Python floats, or 0-d arrays when traced (``jax.jit``, ``jax.grad``, ``jax.vmap``).
-
-
-def _abs(xp: Any, diff: Any) -> Any:
-    """``|d|``, whose derivative at ``d = 0`` is 0 in PyTorch's and JAX's autodiff.
-
-    PyTorch differentiates ``abs`` at 0 as 0; JAX as +1 (``jax.grad(jnp.abs)(0.0) == 1``),
-    so on JAX the zero is selected by ``where`` instead, whose derivative there is 0.
-    """
-    if array_api_compat.is_jax_namespace(xp):
-        return xp.where(diff == 0, xp.zeros_like(diff), xp.abs(diff))
-    return xp.abs(diff)
 
 
 def _sign(xp: Any, diff: Any) -> Any:
@@ -207,7 +197,7 @@ def _in_float32_if_half(
 
 
 def _l1(xp: Any, input: Array, target: Array) -> Any:
-    return _abs(xp, input - target)
+    return absolute(xp, input - target)
 
 
 def _mse(xp: Any, input: Array, target: Array) -> Any:
@@ -216,7 +206,7 @@ def _mse(xp: Any, input: Array, target: Array) -> Any:
 
 
 def _smooth_l1(xp: Any, input: Array, target: Array, beta: Any) -> Any:
-    abs_diff = _abs(xp, input - target)
+    abs_diff = absolute(xp, input - target)
     if isinstance(beta, float) and beta == 0.0:
         return abs_diff  # the limit beta -> 0 is L1, in value and in autograd
     kink = _parameter(xp, beta, abs_diff)
@@ -227,7 +217,7 @@ def _smooth_l1(xp: Any, input: Array, target: Array, beta: Any) -> Any:
 
 
 def _huber(xp: Any, input: Array, target: Array, delta: Any) -> Any:
-    abs_diff = _abs(xp, input - target)
+    abs_diff = absolute(xp, input - target)
     kink = _parameter(xp, delta, abs_diff)
     q, p = minimum(xp, abs_diff, kink), maximum(xp, abs_diff, kink)
     # See huber_loss_reference for why: exact derivatives, also at |d| = inf, in every mode.
