@@ -1,8 +1,10 @@
 r"""Classification losses and their derivatives, for NumPy, PyTorch and any array-API library.
 
 Written like :mod:`companion.losses.regression`: each loss once, against the array API
-standard, so it runs on NumPy arrays, PyTorch tensors (autograd flows through it),
-array-api-strict arrays and any other array-API library. Names, arguments and defaults are
+standard, so it runs on NumPy arrays, PyTorch tensors (autograd flows through it), JAX and
+dask arrays, array-api-strict arrays and any other library that implements the standard,
+version 2022.12 or later (see *Transformations and lazy arrays* below). Names, arguments and
+defaults are
 those of :mod:`torch.nn.functional`, and of ``torchvision.ops.sigmoid_focal_loss`` for
 :func:`sigmoid_focal_loss` (whose default reduction is ``'none'``).
 
@@ -14,8 +16,8 @@ targets have the logits' shape. The binary losses work elementwise on arrays of 
 No finite logit makes a formula overflow: log-probabilities come from a log-sum-exp
 shifted by the largest logit, :math:`\log\sigma(x)` from
 :math:`\min(x, 0) - \log(1 + e^{-|x|})`. Logits of :math:`\pm 10^4` give the same finite
-losses and gradients as PyTorch, in float16, float32 and float64 (float16 is computed in
-float32 and rounded once). The companion keeps PyTorch's expressions, so that the two agree
+losses and gradients as PyTorch, in float16, float32 and float64 (the formulas compute
+float16 and bfloat16 in float32 and round once). The companion keeps PyTorch's expressions, so that the two agree
 to rounding, and with them one limit: :func:`binary_cross_entropy_with_logits` computes
 :math:`(1 - t)\,x - \log\sigma(x)`, whose two terms cancel for a confident right answer
 with :math:`t = 0`. In float32 its loss at :math:`x = -12` is :math:`5.7 \cdot 10^{-6}`
@@ -25,13 +27,44 @@ gradient, :math:`\sigma(x) - t`, keeps its digits.
 On PyTorch tensors every loss but the focal loss (which PyTorch lacks) calls its
 :mod:`torch.nn.functional` kernel after the companion's checks. The formulas stay public as
 the ``*_reference`` functions; they run on every library, and the tests check that both
-paths agree (values, dtypes and gradients).
+paths agree (values, dtypes and gradients). A class index out of range is found by PyTorch's
+kernel on CPU tensors (it checks the range anyway, and a second check would cost
+:func:`nll_loss` three times its kernel's time): the companion turns the kernel's error into
+its own, which names the index. On other devices (a CUDA kernel would stop at a device-side
+assert) and in the formulas, the companion checks first.
+
+**Transformations and lazy arrays.** Every function works
+
+- under JAX's ``jax.jit``, ``jax.vmap`` and ``jax.grad`` (whose derivatives equal PyTorch's
+  autograd, at a logit of exactly 0 too);
+- under PyTorch's ``torch.vmap``, ``torch.func.grad`` and ``torch.compile(fullgraph=True)``,
+  also with a Python number or list as an argument (the argument checks are pure Python).
+  PyTorch has no ``vmap`` batching rule for ``kl_div`` and ``multi_margin_loss`` (it loops
+  over the batch, and warns); its label-smoothed ``cross_entropy`` of class indices cannot be
+  vmapped over the indices at all, so there the formula runs;
+- on dask arrays, where it only builds a graph and computes nothing, also for a batch of size
+  unknown until computed (after ``x[mask]``): the 'mean' reductions and derivatives count it
+  lazily;
+- on array API 2022.12, which lacks ``minimum``, ``maximum``, ``take_along_axis`` and
+  ``__array_namespace_info__``: the formulas use ``where`` there (and on dask, which lacks
+  ``take_along_axis``), and the default dtypes are those of ``zeros`` and ``asarray``. The
+  results are bit for bit those on the newest version.
+
+What cannot be checked there: the checks that read values (class indices in
+:math:`[0, C)`, probabilities in [0, 1]) run on NumPy, array-api-strict, PyTorch and JAX
+arrays whose values are known. Traced values (under ``jax.jit`` and ``jax.vmap``, the
+argument ``jax.grad`` differentiates, tensors under ``torch.compile`` and ``torch.func``
+transforms) and dask arrays are not read. A class index out of range then makes the
+formulas' loss of its target NaN (and the derivative's row); without that, JAX would take a
+negative index from the end and dask would select no class. PyTorch's kernels under
+``torch.vmap`` and ``torch.compile`` raise their own ``RuntimeError`` on the CPU. A
+probability outside [0, 1] is not detected: the loss is then unbounded below, as PyTorch's.
 
 Differences from PyTorch and torchvision, all deliberate:
 
 - Bad input raises an error that names it. A class index outside :math:`[0, C)` that is
-  not ``ignore_index`` raises ``ValueError`` naming the index and its position (PyTorch:
-  ``IndexError`` on the CPU, a device-side assert on a GPU); so does a probability outside
+  not ``ignore_index`` raises ``ValueError`` naming the first such index and its position
+  (PyTorch: ``IndexError`` on the CPU, a device-side assert on a GPU); so does a probability outside
   [0, 1] for :func:`binary_cross_entropy` (PyTorch: ``RuntimeError``). Targets of the wrong
   shape, a ``weight`` of the wrong length, ``label_smoothing`` outside [0, 1], a negative
   ``gamma``, a ``p`` other than 1 or 2, an unknown ``reduction``: ``ValueError`` naming the
@@ -216,8 +249,10 @@ def _per_class(a: Any) -> Any:
 
 def _weight_of(xp: Any, weight: Any, index: Any) -> Any:
     """The class weight of each target: ``weight[index]``, in ``index``'s shape."""
-    if index.ndim == 1:  # no reshape (see _per_class)
+    if index.ndim == 1:
         return xp.take(weight, index, axis=0)
+    if array_api_compat.size(index) is None:  # no reshape (see _per_class)
+        return _select(xp, _class_axis(xp, weight, index.ndim + 1), index)
     return xp.reshape(xp.take(weight, xp.reshape(index, (-1,)), axis=0), index.shape)
 
 
@@ -239,8 +274,13 @@ def _pick(xp: Any, x: Any, index: Any) -> Any:
         xp, "take_along_axis"
     ):
         return xp.squeeze(xp.take_along_axis(x, _per_class(index), axis=1), axis=1)
+    return _select(xp, x, index)
+
+
+def _select(xp: Any, x: Any, index: Any) -> Any:
+    """:func:`_pick` by ``where``; ``x`` may have size 1 on axes other than the class axis."""
     classes = xp.arange(x.shape[1], dtype=index.dtype, device=array_api_compat.device(index))
-    chosen = _class_axis(xp, classes, x.ndim) == _per_class(index)
+    chosen = _class_axis(xp, classes, index.ndim + 1) == _per_class(index)
     return xp.sum(xp.where(chosen, x, constant(xp, 0.0, x)), axis=1)
 
 
