@@ -17,12 +17,12 @@ No finite logit makes a formula overflow: log-probabilities come from a log-sum-
 shifted by the largest logit, :math:`\log\sigma(x)` from
 :math:`\min(x, 0) - \log(1 + e^{-|x|})`. Logits of :math:`\pm 10^4` give the same finite
 losses and gradients as PyTorch, in float16, float32 and float64 (the formulas compute
-float16 and bfloat16 in float32 and round once). The companion keeps PyTorch's expressions, so that the two agree
-to rounding, and with them one limit: :func:`binary_cross_entropy_with_logits` computes
-:math:`(1 - t)\,x - \log\sigma(x)`, whose two terms cancel for a confident right answer
-with :math:`t = 0`. In float32 its loss at :math:`x = -12` is :math:`5.7 \cdot 10^{-6}`
-instead of :math:`6.1 \cdot 10^{-6}`, and exactly 0 from about :math:`x = -15`; the
-gradient, :math:`\sigma(x) - t`, keeps its digits.
+float16 and bfloat16 in float32 and round once). The companion keeps PyTorch's expressions,
+so that the two agree to rounding, and with them one limit:
+:func:`binary_cross_entropy_with_logits` computes :math:`(1 - t)\,x - \log\sigma(x)`, whose
+two terms cancel for a confident right answer with :math:`t = 0`. In float32 its loss at
+:math:`x = -12` is :math:`5.7 \cdot 10^{-6}` instead of :math:`6.1 \cdot 10^{-6}`, and exactly
+0 from about :math:`x = -15`; the gradient, :math:`\sigma(x) - t`, keeps its digits.
 
 On PyTorch tensors every loss but the focal loss (which PyTorch lacks) calls its
 :mod:`torch.nn.functional` kernel after the companion's checks. The formulas stay public as
