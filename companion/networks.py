@@ -796,8 +796,8 @@ def train_settings(
 ) -> SettingRuns:
     r"""Train every setting (a loss and its arguments) with every seed, in one loop.
 
-    Setting ``g`` with seed ``s`` is the run of
-    ``train_classifier(x, y, loss_g, seeds=[s], loss_kwargs=kwargs_g, **train_kwargs)``:
+    Setting ``g`` with seed ``s`` is, up to rounding, run ``s`` of
+    ``train_classifier(x, y, loss_g, seeds=seeds, loss_kwargs=kwargs_g, **train_kwargs)``:
     it starts from seed ``s``'s weights and sees the same mini-batches, in the same order, as
     every other setting with that seed, so that settings are compared on equal terms (paired).
     All ``G * S`` runs train together through :func:`grouped_loss`, so a grid of settings
