@@ -6,7 +6,10 @@ Chapter 9 compares plain, weighted and focal cross-entropy on a 1:100 problem. T
   gives precision, recall, F1 and accuracy, equal to scikit-learn's metrics run by run;
 - :func:`best_probability` finds the prediction that minimises a binary loss's expected
   value when the true probability of class 1 is :math:`\eta`: the probability a model
-  trained with that loss aims at, wherever it can fit it.
+  trained with that loss aims at, wherever it can fit it;
+- :func:`precision_recall_points` gives the precision-recall curve of one run, the points
+  of :func:`sklearn.metrics.precision_recall_curve`, without importing scikit-learn (whose
+  import costs a chapter about a second).
 
 NumPy only (the losses are the companion's, on NumPy arrays).
 """
@@ -124,6 +127,54 @@ def decisions(y_true: ArrayLike, y_score: ArrayLike, threshold: ArrayLike = 0.0)
         np.sum(~predicted & ~actual, axis=-1),
     ]
     return Decisions(*counts)
+
+
+def precision_recall_points(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    r"""The precision and recall of "positive where the score is at least :math:`s`", for
+    every distinct score :math:`s`, from the highest to the lowest.
+
+    These are the points of :func:`sklearn.metrics.precision_recall_curve` (which lists
+    them from the lowest threshold up and appends the point (recall 0, precision 1)); the
+    average precision is :math:`\sum_n (R_n - R_{n-1}) P_n` over them
+    (:func:`~companion.metrics.average_precision`). Draw them as a step function,
+    ``ax.step(recall, precision, where="post")``.
+
+    Parameters
+    ----------
+    y_true : array_like of int or bool, shape (N,)
+        Labels 0 or 1, at least one of them 1.
+    y_score : array_like, shape (N,)
+        Scores of one run.
+
+    Returns
+    -------
+    precision, recall : numpy.ndarray
+        One value per distinct score, in order of decreasing score.
+
+    Examples
+    --------
+    >>> precision, recall = precision_recall_points([0, 1, 1, 0], [0.1, 0.9, 0.4, 0.6])
+    >>> precision.round(3).tolist(), recall.tolist()
+    ([1.0, 0.5, 0.667, 0.5], [0.5, 0.5, 1.0, 1.0])
+    """
+    labels, scores = np.asarray(y_true), np.asarray(y_score, dtype=np.float64)
+    if labels.ndim != 1 or labels.shape != scores.shape or labels.size == 0:
+        raise ValueError(
+            f"y_true and y_score must be 1-D arrays of the same length N > 0, got shapes "
+            f"{labels.shape} and {scores.shape}"
+        )
+    if not np.isin(labels, (0, 1)).all() or not labels.any():
+        raise ValueError("y_true must hold the labels 0 and 1, and at least one 1")
+    if np.isnan(scores).any():
+        raise ValueError("y_score must not hold NaN")
+    order = np.argsort(-scores, kind="stable")
+    ranked, hits = scores[order], labels[order].astype(np.float64)
+    last = np.append(ranked[1:] != ranked[:-1], True)  # the end of each group of ties
+    true_positives = np.cumsum(hits)[last]
+    predicted = (np.arange(1, scores.size + 1))[last]
+    precision: np.ndarray = true_positives / predicted
+    recall: np.ndarray = true_positives / true_positives[-1]
+    return precision, recall
 
 
 def best_probability(

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from companion import binary_cross_entropy_with_logits, mse_loss, sigmoid_focal_loss
-from companion.imbalance import best_probability, decisions
+from companion.imbalance import best_probability, decisions, precision_recall_points
 
 
 def test_decisions_equal_scikit_learn_run_by_run():
@@ -99,3 +99,41 @@ def test_best_probability_of_a_squared_error_on_probabilities_is_the_truth():
 def test_best_probability_rejects_bad_arguments(eta, kwargs, match):
     with pytest.raises(ValueError, match=match):
         best_probability(binary_cross_entropy_with_logits, eta, **kwargs)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_precision_recall_points_are_scikit_learns_curve(tied):
+    from sklearn.metrics import precision_recall_curve
+
+    rng = np.random.default_rng(int(tied))
+    y = (rng.random(400) < 0.1).astype(int)
+    score = rng.normal(size=400) + 1.5 * y
+    if tied:  # few distinct scores: each group of ties is one point
+        score = np.round(score, 1)
+    precision, recall = precision_recall_points(y, score)
+    expected_precision, expected_recall, thresholds = precision_recall_curve(y, score)
+    # scikit-learn: increasing thresholds, then the point (recall 0, precision 1)
+    np.testing.assert_allclose(precision, expected_precision[:-1][::-1], rtol=1e-12)
+    np.testing.assert_allclose(recall, expected_recall[:-1][::-1], rtol=1e-12)
+    assert precision.size == np.unique(score).size == thresholds.size
+    # the average precision is the area under these points as a step function
+    from companion.metrics import average_precision
+
+    area = np.sum(np.diff(np.concatenate([[0.0], recall])) * precision)
+    assert area == pytest.approx(float(average_precision(y, score)), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "y, score, match",
+    [
+        ([[0, 1]], [[0.5, 0.5]], "1-D"),
+        ([0, 1], [0.5], "1-D"),
+        ([], [], "1-D"),
+        ([0, 0], [0.1, 0.2], "at least one 1"),
+        ([0, 2], [0.1, 0.2], "labels 0 and 1"),
+        ([0, 1], [0.1, np.nan], "NaN"),
+    ],
+)
+def test_precision_recall_points_reject_bad_input(y, score, match):
+    with pytest.raises(ValueError, match=match):
+        precision_recall_points(y, score)
