@@ -39,10 +39,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from companion._checks import check_count, check_seeds
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
+
+try:
+    import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
 from companion.calibration import expected_calibration_error
 from companion.data import GaussianClasses, flip_labels
 from companion.losses import (

@@ -631,8 +631,10 @@ def plot_grid(
     orders of magnitude). ``theory`` maps ``(noise, loss)`` to a predicted mean error, drawn as
     an open diamond; the figure then gets one legend, above the panels.
     """
-    from matplotlib.ticker import MaxNLocator
-
+    try:
+        from matplotlib.ticker import MaxNLocator
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "plot", f"{__name__}.plot_grid") from error
     from companion.plotting import label, plain_log_axis
 
     unknown = set(log_scale) - set(result.noises)
@@ -695,8 +697,10 @@ def plot_outlier_sweep(result: GridResult, shares: Sequence[float], ax: Any) -> 
     A dashed line marks :data:`OUTLIER_SHIFT` times the share, how far the outliers move the
     mean of the noise.
     """
-    from matplotlib.ticker import FixedLocator, NullLocator
-
+    try:
+        from matplotlib.ticker import FixedLocator, NullLocator
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "plot", f"{__name__}.plot_outlier_sweep") from error
     from companion.plotting import label
 
     if len(shares) != len(result.noises):
@@ -964,9 +968,9 @@ def robust_fit_widget() -> Any:
     """
     try:
         import ipywidgets as widgets
+        import matplotlib.pyplot as plt
     except ModuleNotFoundError as error:
         raise missing_extra(error, "widgets", f"{__name__}.robust_fit_widget") from error
-    import matplotlib.pyplot as plt
 
     def redraw(outlier_fraction: float, beta: float) -> None:
         draw_robust_fits(outlier_fraction, beta)

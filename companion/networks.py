@@ -27,10 +27,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from companion._checks import check_count, check_seeds
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
+
+try:
+    import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
 
 #: The optimisers :func:`train_mlp` and :func:`train_classifier` implement.
 OPTIMIZERS = ("sgd", "adam")
