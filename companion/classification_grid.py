@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from companion._checks import check_count, check_seeds
@@ -48,6 +49,7 @@ try:
     import torch
 except ModuleNotFoundError as error:
     raise missing_extra(error, "torch", __name__) from error
+
 from companion.calibration import expected_calibration_error
 from companion.data import GaussianClasses, flip_labels
 from companion.losses import (
@@ -57,6 +59,8 @@ from companion.losses import (
     multi_margin_loss,
     sigmoid_focal_loss,
 )
+from companion.losses._common import reduce
+from companion.losses._validation import check_reduction
 from companion.metrics import average_precision
 from companion.networks import LossFn, predict_proba, train_classifier
 
@@ -76,13 +80,8 @@ def _one_hot(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
-    if reduction == "none":
-        return values
-    if reduction == "mean":
-        return values.mean()
-    if reduction == "sum":
-        return values.sum()
-    raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    """``reduction`` of per-example losses, checked and applied as the companion's losses do."""
+    return reduce(values, check_reduction(reduction), array_api_compat.array_namespace(values))
 
 
 def brier_score(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
