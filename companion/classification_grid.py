@@ -81,7 +81,9 @@ def _one_hot(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
     """``reduction`` of per-example losses, checked and applied as the companion's losses do."""
-    return reduce(values, check_reduction(reduction), array_api_compat.array_namespace(values))
+    xp = array_api_compat.array_namespace(values)
+    reduced: torch.Tensor = reduce(values, check_reduction(reduction), xp)
+    return reduced
 
 
 def brier_score(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:

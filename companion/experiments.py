@@ -148,7 +148,8 @@ def _move_rows(
     slope[active], intercept[active] = a, b
     slopes.append(slope.copy())
     intercepts.append(intercept.copy())
-    return active[step > tol * (1.0 + np.abs(a) + np.abs(b))]
+    moving: np.ndarray = active[step > tol * (1.0 + np.abs(a) + np.abs(b))]
+    return moving
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -52,12 +52,11 @@ EXTRA_MODULES = {
     for extra, requirements in PYPROJECT["project"]["optional-dependencies"].items()
 }
 # Imports of an optional dependency that need no extra-naming error: the losses import PyTorch
-# or JAX only to handle an array of that library they were given, and the book style loads
-# matplotlib-inline only inside a running IPython kernel, which ships it.
+# only to handle a tensor they were given, and the book style loads matplotlib-inline only
+# inside a running IPython kernel, which ships it.
 LAZY_IMPORTS = {
     ("companion/losses/_common.py", "torch"),
     ("companion/losses/_validation.py", "torch"),
-    ("companion/losses/_validation.py", "jax"),
     ("companion/plotting.py", "matplotlib_inline"),
 }
 

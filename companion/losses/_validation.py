@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 from typing import Any, Literal, overload
 
 import array_api_compat
@@ -455,8 +456,7 @@ def values_are_concrete(xp: Any, x: Any) -> bool:
         functorch = getattr(torch._C, "_functorch", None)
         return not (functorch is not None and functorch.is_functorch_wrapped_tensor(x))
     if array_api_compat.is_jax_namespace(xp):
-        import jax
-
+        jax = sys.modules["jax"]  # imported already: x is a JAX array
         return not isinstance(x, jax.core.Tracer)
     return not array_api_compat.is_lazy_array(x)
 
