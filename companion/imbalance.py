@@ -204,8 +204,9 @@ def best_probability(
     ----------
     loss : callable
         A binary loss on logits called as ``loss(z, t, reduction="none", **loss_kwargs)``
-        with NumPy arrays, such as :func:`~companion.binary_cross_entropy_with_logits` or
-        :func:`~companion.sigmoid_focal_loss`.
+        with NumPy arrays, such as
+        :func:`~companion.losses.classification.binary_cross_entropy_with_logits` or
+        :func:`~companion.losses.classification.sigmoid_focal_loss`.
     eta : array_like
         True probabilities of class 1, in (0, 1). The answer is exact to the refinement
         only where :math:`z^\star` lies inside ``logit_range``.

@@ -1,8 +1,9 @@
 r"""The multi-class hinge's gradient, and which examples it ignores during training.
 
-The multi-class hinge of :func:`~companion.multi_margin_loss` costs nothing once the target
-class leads every other class by the margin, and then its gradient is exactly zero: the
-example no longer moves the weights. Chapter 9 measures how many examples that is:
+The multi-class hinge of :func:`~companion.losses.classification.multi_margin_loss` costs
+nothing once the target class leads every other class by the margin, and then its gradient is
+exactly zero: the example no longer moves the weights. Chapter 9 measures how many examples
+that is:
 
 - :func:`multi_margin_loss_grad` is the loss's (sub)gradient with respect to the scores,
   the one PyTorch's autograd returns;
@@ -59,7 +60,7 @@ def multi_margin_loss_grad(
     reduction : {'mean', 'sum', 'none'}
         The reduction of the loss differentiated: for ``'none'`` and ``'sum'`` row
         :math:`n` is :math:`\partial \ell_n / \partial x_n`; for ``'mean'`` it is divided
-        by :math:`N`, as :func:`~companion.cross_entropy_grad` does.
+        by :math:`N`, as :func:`~companion.losses.classification.cross_entropy_grad` does.
 
     Returns
     -------
