@@ -4,9 +4,8 @@ Written like :mod:`companion.losses.regression`: each loss once, against the arr
 standard, so it runs on NumPy arrays, PyTorch tensors (autograd flows through it), JAX and
 dask arrays, array-api-strict arrays and any other library that implements the standard,
 version 2022.12 or later (see *Transformations and lazy arrays* below). Names, arguments and
-defaults are
-those of :mod:`torch.nn.functional`, and of ``torchvision.ops.sigmoid_focal_loss`` for
-:func:`sigmoid_focal_loss` (whose default reduction is ``'none'``).
+defaults are those of :mod:`torch.nn.functional`, and of ``torchvision.ops.sigmoid_focal_loss``
+for :func:`sigmoid_focal_loss` (whose default reduction is ``'none'``).
 
 Shapes: the class axis is axis 1. Logits of shape (N, C) take class indices of shape (N,);
 logits of shape (N, C, d1, ..., dk) (a class score per pixel or per token) take indices of
@@ -28,10 +27,10 @@ On PyTorch tensors every loss but the focal loss (which PyTorch lacks) calls its
 :mod:`torch.nn.functional` kernel after the companion's checks. The formulas stay public as
 the ``*_reference`` functions; they run on every library, and the tests check that both
 paths agree (values, dtypes and gradients). A class index out of range is found by PyTorch's
-kernel on CPU tensors (it checks the range anyway, and a second check would cost
-:func:`nll_loss` three times its kernel's time): the companion turns the kernel's error into
-its own, which names the index. On other devices (a CUDA kernel would stop at a device-side
-assert) and in the formulas, the companion checks first.
+kernel on CPU tensors (it checks the range anyway; a second check, which reads every index
+again, takes about as long as :func:`nll_loss`'s kernel on 1000 samples): the companion turns
+the kernel's error into its own, which names the index. On other devices (a CUDA kernel
+would stop at a device-side assert) and in the formulas, the companion checks first.
 
 **Transformations and lazy arrays.** Every function works
 
@@ -64,8 +63,8 @@ Differences from PyTorch and torchvision, all deliberate:
 
 - Bad input raises an error that names it. A class index outside :math:`[0, C)` that is
   not ``ignore_index`` raises ``ValueError`` naming the first such index and its position
-  (PyTorch: ``IndexError`` on the CPU, a device-side assert on a GPU); so does a probability outside
-  [0, 1] for :func:`binary_cross_entropy` (PyTorch: ``RuntimeError``). Targets of the wrong
+  (PyTorch: ``IndexError`` on the CPU, a device-side assert on a GPU); so does a probability
+  outside [0, 1] for :func:`binary_cross_entropy` (PyTorch: ``RuntimeError``). Targets of the wrong
   shape, a ``weight`` of the wrong length, ``label_smoothing`` outside [0, 1], a negative
   ``gamma``, a ``p`` other than 1 or 2, an unknown ``reduction``: ``ValueError`` naming the
   argument and what is allowed (PyTorch raises ``RuntimeError`` for most, and silently
@@ -465,7 +464,8 @@ def _focal(xp: Any, input: Any, target: Any, alpha: float, gamma: float, reducti
     loss = -_sum_of_products(xp, one_minus_t, log_1mp, t, log_p)
     if gamma != 0:
         p, one_minus_p = _sigmoids(xp, x, neg_x)
-        loss = loss * _sum_of_products(xp, t, one_minus_p, one_minus_t, p) ** gamma  # (1-p_t)^g
+        one_minus_p_t = _sum_of_products(xp, t, one_minus_p, one_minus_t, p)
+        loss = loss * one_minus_p_t**gamma
     if alpha >= 0:
         loss = ((2.0 * alpha - 1.0) * t + (1.0 - alpha)) * loss  # alpha t + (1-alpha)(1-t)
     return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
@@ -510,7 +510,7 @@ def _is_torch(xp: Any) -> bool:
 def _name_bad_index(xp: Any, input: Any, target: Any, ignore_index: int | None) -> None:
     """After PyTorch's kernel failed on ``target``: ``ValueError`` naming the first class
     index out of range, if there is one (:func:`check_class_indices`). Valid calls pay for
-    the kernel's own check only; this one, which reads every index again (twice the time of
+    the kernel's own check only; this one, which reads every index again (about the time of
     ``nll_loss``'s kernel on 1000 samples), runs on that error path alone."""
     check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
 
@@ -645,8 +645,7 @@ def _multi_margin_args(
         )
     weight = check_class_weight(weight, xp, input)
     target = _as_index(xp, target)
-    # The formula runs for an empty batch (see multi_margin_loss), with nothing to check.
-    if not (kernel and _use_torch_kernel(xp, input) and input.is_cpu):
+    if not (kernel and _use_torch_kernel(xp, input) and input.is_cpu):  # see _class_args
         check_class_indices(xp, target, input.shape[input.ndim > 1])
     return xp, input, target, p, margin, weight, reduction
 
