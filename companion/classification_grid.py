@@ -48,11 +48,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import array_api_compat
 import numpy as np
-import torch
 
 from companion._checks import check_count, check_seeds
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
+
+try:
+    import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
+
 from companion.calibration import expected_calibration_error
 from companion.data import GaussianClasses, flip_labels
 from companion.losses import (
@@ -63,6 +70,8 @@ from companion.losses import (
     multi_margin_loss,
     sigmoid_focal_loss,
 )
+from companion.losses._common import reduce
+from companion.losses._validation import check_reduction
 from companion.metrics import average_precision
 from companion.networks import MLP, LossFn, train_classifier
 
@@ -99,13 +108,10 @@ def _one_hot(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
-    if reduction == "none":
-        return values
-    if reduction == "mean":
-        return values.mean()
-    if reduction == "sum":
-        return values.sum()
-    raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    """``reduction`` of per-example losses, checked and applied as the companion's losses do."""
+    xp = array_api_compat.array_namespace(values)
+    reduced: torch.Tensor = reduce(values, check_reduction(reduction), xp)
+    return reduced
 
 
 def brier_score(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:

@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from book_toc import TOC, TOC_DOCS
+from book_toc import TOC, TOC_DOCS, clean_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -71,18 +71,6 @@ API_DOC = "book/api"
 EXTRA_PAGES = ["genindex.html", "py-modindex.html", "search.html"]
 
 
-def tracked_files() -> list[str]:
-    """The files a fresh clone would have: tracked plus new files that git does not ignore."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    return [name for name in out.split("\0") if name and (ROOT / name).is_file()]
-
-
 # ---------------------------------------------------------------------------------------------
 # The build
 
@@ -90,11 +78,7 @@ def tracked_files() -> list[str]:
 @pytest.fixture(scope="module")
 def book_build(tmp_path_factory):
     """Copy the repository (no build outputs, caches or venvs) and build the book in the copy."""
-    copy = tmp_path_factory.mktemp("clean-copy")
-    for name in tracked_files():
-        target = copy / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
+    copy = clean_copy(tmp_path_factory.mktemp("clean-copy"))
     jupyter_book = Path(sysconfig.get_path("scripts")) / "jupyter-book"
     command = [str(jupyter_book), "build", str(copy), "-W", "-n", "--keep-going"]
     start = time.perf_counter()

@@ -503,6 +503,64 @@ def test_class_indices_per_run_train_each_run_on_its_own_labels():
     np.testing.assert_array_equal(both.losses[:, 1], second.losses[:, 0])
 
 
+def distillation(z, q, reduction, temperature):
+    """T^2 KL(q || softmax(z / T)) per logit, with T a number or one per row."""
+    return temperature**2 * kl_div(F.log_softmax(z / temperature, 1), q, reduction=reduction)
+
+
+def test_run_loss_kwargs_equal_one_training_per_run_with_its_own_argument():
+    x, y = class_data(23)
+    rng = np.random.default_rng(3)
+    soft = np.stack([np.exp(rng.normal(size=(23, 3))) for _ in range(3)])
+    soft /= soft.sum(-1, keepdims=True)  # one set of soft targets per run
+    temperatures = [1.0, 2.5, 6.0]
+    options = dict(lr=0.05, optimizer="adam", batch_size=7, epochs=3, dtype=torch.float64)
+    joint = train_classifier(
+        x, soft, distillation, seeds=[4, 9, 4], n_hidden=5,
+        run_loss_kwargs={"temperature": np.array(temperatures)[:, None]}, **options,
+    )  # fmt: skip
+    for run, (seed, t) in enumerate(zip([4, 9, 4], temperatures, strict=True)):
+        alone = train_classifier(
+            x, soft[run], distillation, seeds=[seed], n_hidden=5,
+            loss_kwargs={"temperature": torch.tensor(t, dtype=torch.float64)}, **options,
+        )  # fmt: skip
+        np.testing.assert_allclose(joint.losses[:, run], alone.losses[:, 0], rtol=1e-12)
+        for w_joint, w_alone in zip(joint.model.weights, alone.model.weights, strict=True):
+            torch.testing.assert_close(w_joint[run], w_alone[0], rtol=1e-12, atol=1e-12)
+
+
+def test_run_loss_kwargs_reach_the_rows_of_their_own_run():
+    x, y = class_data(23)  # shuffled mini-batches of 7, 7, 7 and 2 rows
+
+    def run_index(z, t, reduction, run):
+        return 0 * z.sum(1) + run  # each row's loss is the index of the run it came from
+
+    result = train_classifier(
+        x, y, run_index, seeds=[0, 1, 2, 3], lr=0.1, n_out=3, batch_size=7, epochs=2,
+        run_loss_kwargs={"run": np.arange(4)},
+    )  # fmt: skip
+    assert result.losses.shape == (8, 4)
+    np.testing.assert_array_equal(result.losses, np.broadcast_to(np.arange(4.0), (8, 4)))
+
+
+@pytest.mark.parametrize(
+    ("run_kwargs", "shared", "message"),
+    [
+        ({"temperature": np.ones(3)}, {}, r"shape \(2, \.\.\.\), got \(3,\)"),
+        ({"temperature": 2.0}, {}, r"one entry per run .* got \(\)"),
+        ({"temperature": np.ones((2, 1))}, {"temperature": 1.0}, "in both loss_kwargs and"),
+    ],
+)
+def test_run_loss_kwargs_are_checked(run_kwargs, shared, message):
+    x, y = class_data(8)
+    targets = np.eye(3)[y]
+    with pytest.raises(ValueError, match=message):
+        train_classifier(
+            x, targets, distillation, seeds=[0, 1], lr=0.1,
+            loss_kwargs=shared, run_loss_kwargs=run_kwargs,
+        )  # fmt: skip
+
+
 def test_softmax_regression_reaches_the_bayes_accuracy_on_held_out_data():
     problem = GaussianClasses(n_classes=3, separation=3.0)
     (x, y), (x_test, y_test) = problem.sample_splits([600, 4000], seeds=range(5))
