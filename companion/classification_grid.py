@@ -61,7 +61,7 @@ except ModuleNotFoundError as error:
     raise missing_extra(error, "torch", __name__) from error
 
 from companion.calibration import expected_calibration_error
-from companion.data import GaussianClasses, flip_labels
+from companion.data import GaussianClasses, flip_labels, noisy_label_arguments
 from companion.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -366,22 +366,7 @@ def miss_positives(
     >>> miss_positives(y, 0.5, seeds=[0, 1]).sum(axis=1).tolist()
     [2, 1]
     """
-    labels = np.asarray(y)
-    seed_list = check_seeds(seeds)
-    if labels.dtype.kind not in "iu" or labels.ndim != 2 or labels.shape[0] != len(seed_list):
-        raise ValueError(
-            f"y must hold integer labels of shape (R, N) with R = {len(seed_list)} (one run per "
-            f"seed), got dtype {labels.dtype} and shape {labels.shape}"
-        )
-    if not np.isin(labels, (0, 1)).all():
-        raise ValueError("y must hold the labels 0 and 1")
-    shares = np.asarray(fraction, dtype=np.float64)
-    if shares.shape not in [(), (len(seed_list),)] or not ((shares >= 0) & (shares <= 1)).all():
-        raise ValueError(
-            f"fraction must lie in [0, 1], one value or one per run ({len(seed_list)}), "
-            f"got {fraction!r}"
-        )
-    shares = np.broadcast_to(shares, (len(seed_list),))
+    labels, seed_list, shares = noisy_label_arguments(y, fraction, n_classes=2, seeds=seeds)
     noisy = labels.astype(np.int64)  # a copy
     for run, (seed, share) in enumerate(zip(seed_list, shares, strict=True)):
         positives = np.flatnonzero(labels[run] == 1)

@@ -361,7 +361,7 @@ def test_missed_positives_relabel_only_positives_exactly():
 @pytest.mark.parametrize(
     "y, fraction, match",
     [
-        (np.array([[0, 2]]), 0.1, "labels 0 and 1"),
+        (np.array([[0, 2]]), 0.1, r"class indices in \[0, 2\), got 2"),
         (np.array([0, 1]), 0.1, "shape"),
         (np.array([[0, 1]]), 1.5, "fraction"),
     ],
