@@ -42,11 +42,14 @@ Label Noise: A Loss Correction Approach", *IEEE Conference on Computer Vision an
 Recognition*, 1944-1952, 2017.
 """
 
+# ruff: noqa: UP007 - ``Union[ArrayLike, None]``, not ``ArrayLike | None``: Sphinx resolves
+# the ``ArrayLike`` alias (autodoc_type_aliases) inside ``Union`` but not in ``|``.
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Union
 
 import array_api_compat
 import numpy as np
@@ -309,7 +312,7 @@ STOP_ON = {"balanced": "accuracy", "1:9": "average precision"}
 
 
 def noisy_posterior(
-    posterior: ArrayLike, eta: ArrayLike, eta_positive: ArrayLike | None = None
+    posterior: ArrayLike, eta: ArrayLike, eta_positive: Union[ArrayLike, None] = None
 ) -> np.ndarray:
     r"""The posterior of flipped labels: :math:`\eta_0 + (1 - \eta_0 - \eta_1)\,p`.
 

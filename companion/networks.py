@@ -170,7 +170,7 @@ _TRAINING_PARAMETERS = r"""seeds : sequence of int
     snapshots : sequence of int, optional
         Steps after which to keep a copy of every run's weights, each in ``[1, steps]``
         with ``steps = epochs * ceil(N / batch_size)``; returned in
-        :attr:`TrainResult.snapshots`."""
+        the ``snapshots`` of the :class:`TrainResult`."""
 
 
 def train_mlp(
