@@ -23,14 +23,19 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from companion._checks import check_count, check_seeds
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
+
+try:
+    import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
 
 #: The optimisers :func:`train_mlp` and :func:`train_classifier` implement.
 OPTIMIZERS = ("sgd", "adam")
@@ -135,12 +140,16 @@ class TrainResult:
     ``model`` holds the weights after the last step. ``losses[t, r]`` is run ``r``'s
     mini-batch loss at step ``t``, before that step's update, and ``grad_norms[t, r]`` the
     Euclidean norm of its gradient (all its weights together); both have shape
-    ``(steps, R)``.
+    ``(steps, R)``. ``snapshots[t]`` holds the weights after ``t`` steps, for every ``t``
+    asked for with the ``snapshots`` argument of :func:`train_mlp` or
+    :func:`train_classifier` (in increasing order; empty by default): the networks a
+    training run of ``t`` steps would return, kept for early stopping at no extra training.
     """
 
     model: MLP
     losses: np.ndarray
     grad_norms: np.ndarray
+    snapshots: dict[int, MLP] = field(default_factory=dict)
 
     @property
     def diverged(self) -> np.ndarray:
@@ -157,7 +166,11 @@ _TRAINING_PARAMETERS = r"""seeds : sequence of int
     batch_size, epochs : int
         Mini-batch size and passes over the data.
     n_hidden : int
-        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`."""
+        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`.
+    snapshots : sequence of int, optional
+        Steps after which to keep a copy of every run's weights, each in ``[1, steps]``
+        with ``steps = epochs * ceil(N / batch_size)``; returned in
+        :attr:`TrainResult.snapshots`."""
 
 
 def train_mlp(
@@ -175,6 +188,7 @@ def train_mlp(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     r"""Train one network per seed on mini-batches of ``(x, y)``; return the weights and record.
 
@@ -238,7 +252,7 @@ def train_mlp(
     batch_loss = _per_run_loss(loss, dict(loss_kwargs or {}))
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
-        n_hidden, int(targets.shape[2]), betas, eps, dtype,
+        n_hidden, int(targets.shape[2]), betas, eps, dtype, snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -255,9 +269,11 @@ def train_classifier(
     epochs: int = 30,
     n_hidden: int = 32,
     loss_kwargs: Mapping[str, Any] | None = None,
+    run_loss_kwargs: Mapping[str, ArrayLike] | None = None,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     r"""Train one classifier per seed: :func:`train_mlp`'s loop, with class targets.
 
@@ -306,6 +322,14 @@ def train_classifier(
     loss_kwargs : mapping, optional
         Further arguments of ``loss``: ``weight``, ``pos_weight``, ``label_smoothing``,
         ``gamma``, ``alpha``, ``margin``...
+    run_loss_kwargs : mapping, optional
+        Arguments of ``loss`` that differ from run to run: each value is an array with one
+        entry per run along its first axis, shape ``(R, ...)``. At every step run ``r``'s
+        entry is repeated for each row of its batch, so that the loss receives shape
+        ``(R * B, ...)``, aligned with the rows of the logits whatever the batch size and
+        shuffling. A temperature per run of shape ``(R, 1)``, for example, reaches the loss
+        as ``(R * B, 1)`` and broadcasts against the logits ``(R * B, C)``. Floating values
+        are cast to ``dtype``. A name may not be in both mappings.
     betas, eps, dtype
         As for :func:`train_mlp`.
 
@@ -331,10 +355,12 @@ def train_classifier(
     )
     inputs = _as_runs(x, "x", len(seed_list), dtype)
     targets, classes = _as_class_targets(y, len(seed_list), n_out, dtype)
-    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}))
+    per_run = _as_run_kwargs(run_loss_kwargs or {}, len(seed_list), dtype, loss_kwargs or {})
+    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}), per_run)
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
         n_hidden, classes, betas, eps, dtype, shuffle=batch_size < inputs.shape[1],
+        snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -487,6 +513,7 @@ def _train(
     eps: float,
     dtype: torch.dtype,
     shuffle: bool = True,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     """The training loop of :func:`train_mlp` and :func:`train_classifier` (checked input)."""
     if inputs.shape[1] != targets.shape[1]:
@@ -495,6 +522,8 @@ def _train(
             f"{inputs.shape[1]} and {targets.shape[1]}"
         )
     runs, n_examples, n_in = inputs.shape
+    kept = _snapshot_steps(snapshots, epochs * math.ceil(n_examples / batch_size))
+    copies: dict[int, MLP] = {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
     try:
@@ -528,10 +557,28 @@ def _train(
                         _adam_step(theta, grad, m, v, rate, len(losses) + 1, betas, eps)
                 losses.append(value.detach())
                 norms.append(torch.linalg.vector_norm(grad, dim=1))
+                if len(losses) in kept:
+                    copies[len(losses)] = _unflatten(theta.detach().clone(), n_in, n_hidden, n_out)
         model = _unflatten(theta.detach(), n_in, n_hidden, n_out)
-        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy())
+        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy(), copies)
     finally:
         torch.set_num_threads(threads)
+
+
+def _snapshot_steps(snapshots: Sequence[int], steps: int) -> set[int]:
+    """The steps to keep a copy of the weights after, checked against the ``steps`` taken."""
+    wanted = list(snapshots)
+    for step in wanted:
+        if (
+            isinstance(step, bool)
+            or not isinstance(step, int | np.integer)
+            or not 1 <= step <= steps
+        ):
+            raise ValueError(
+                f"snapshots must be steps in [1, {steps}] (integers; this run takes {steps} "
+                f"steps), got {step!r}"
+            )
+    return {int(step) for step in wanted}
 
 
 def _adam_step(
@@ -599,8 +646,36 @@ def _per_run_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.T
     return torch.vmap(lambda prediction, target: loss(prediction, target, **kwargs))
 
 
-def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.Tensor]:
-    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example."""
+def _as_run_kwargs(
+    values: Mapping[str, ArrayLike], runs: int, dtype: torch.dtype, shared: Mapping[str, Any]
+) -> dict[str, torch.Tensor]:
+    """Per-run loss arguments as tensors with a leading axis of ``runs``, or a ValueError."""
+    tensors = {}
+    for name, value in values.items():
+        if name in shared:
+            raise ValueError(
+                f"the loss argument {name!r} is in both loss_kwargs and run_loss_kwargs"
+            )
+        tensor = torch.as_tensor(np.asarray(value))
+        if tensor.is_floating_point():
+            tensor = tensor.to(dtype)
+        if tensor.ndim == 0 or tensor.shape[0] != runs:
+            raise ValueError(
+                f"run_loss_kwargs[{name!r}] must have one entry per run along its first axis, "
+                f"shape ({runs}, ...), got {tuple(tensor.shape)}"
+            )
+        tensors[name] = tensor
+    return tensors
+
+
+def _per_run_class_loss(
+    loss: LossFn, kwargs: dict[str, Any], per_run: Mapping[str, torch.Tensor] | None = None
+) -> Callable[..., torch.Tensor]:
+    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example.
+
+    Each tensor of ``per_run`` (leading axis ``R``) is repeated ``B`` times per run, so that
+    row ``r * B + i`` of the loss's arguments belongs to run ``r``, as the logits' rows do.
+    """
     if not _takes_reduction(loss):
         raise TypeError(
             "train_classifier needs a loss with a reduction argument (it calls the loss with "
@@ -609,11 +684,13 @@ def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., t
 
     def mean_over_batch(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         runs, batch, classes = logits.shape
+        rows = {name: v.repeat_interleave(batch, dim=0) for name, v in (per_run or {}).items()}
         values = loss(
             logits.reshape(runs * batch, classes),
             target.flatten(0, 1),
             reduction="none",
             **kwargs,
+            **rows,
         )
         if values.shape == (runs * batch, classes):
             values = values.sum(dim=1)
