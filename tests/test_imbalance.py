@@ -7,7 +7,14 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from companion import binary_cross_entropy_with_logits, mse_loss, sigmoid_focal_loss
-from companion.imbalance import best_probability, decisions, precision_recall_points
+from companion.data import GaussianClasses
+from companion.imbalance import (
+    HeavyTailedNegatives,
+    best_probability,
+    decisions,
+    fit_linear_exact,
+    precision_recall_points,
+)
 
 
 def test_decisions_equal_scikit_learn_run_by_run():
@@ -137,3 +144,90 @@ def test_precision_recall_points_are_scikit_learns_curve(tied):
 def test_precision_recall_points_reject_bad_input(y, score, match):
     with pytest.raises(ValueError, match=match):
         precision_recall_points(y, score)
+
+
+def _numeric_minimum(loss, x, y, **kwargs):
+    """The minimiser by SciPy's BFGS on the mean loss (finite-difference free)."""
+    import torch
+    from scipy.optimize import minimize
+
+    a = np.c_[x, np.ones(len(x))]
+    t = torch.tensor(np.asarray(y, dtype=np.float64))
+
+    def value_grad(theta):
+        th = torch.tensor(theta, requires_grad=True)
+        z = torch.tensor(a) @ th
+        v = loss(z, t, reduction="none", **kwargs).mean()
+        v.backward()
+        return v.item(), th.grad.numpy()
+
+    start = np.r_[np.zeros(x.shape[1]), np.log(np.mean(y) / (1 - np.mean(y)))]
+    return minimize(value_grad, start, jac=True, method="BFGS", options={"gtol": 1e-11}).x
+
+
+@pytest.mark.parametrize(
+    ("loss", "kwargs"),
+    [
+        (binary_cross_entropy_with_logits, {}),
+        (binary_cross_entropy_with_logits, {"pos_weight": 9.0}),
+        (sigmoid_focal_loss, {"gamma": 2.0, "alpha": -1.0}),
+        (sigmoid_focal_loss, {"gamma": 5.0, "alpha": 0.25}),
+    ],
+)
+def test_fit_linear_exact_finds_the_minimum_of_each_run(loss, kwargs):
+    problem = GaussianClasses(2, 2, 2.0, (20, 1))
+    ((x, y),) = problem.sample_splits([400], seeds=[0, 1, 2])
+    fit = fit_linear_exact(loss, x, y, **kwargs)
+    assert fit.weights.shape == (3, 2) and fit.biases.shape == (3,)
+    assert (fit.gradient_norm <= 1e-10).all()
+    for r in range(3):
+        reference = _numeric_minimum(loss, x[r], y[r], **kwargs)
+        np.testing.assert_allclose(np.r_[fit.weights[r], fit.biases[r]], reference, atol=1e-5)
+    np.testing.assert_allclose(
+        fit.logits(x), np.einsum("rnd,rd->rn", x, fit.weights) + fit.biases[:, None]
+    )
+
+
+def test_fit_linear_exact_cross_entropy_puts_the_mean_probability_on_the_share():
+    ((x, y),) = GaussianClasses(2, 3, 1.0, (9, 1)).sample_splits([300], seeds=[4])
+    fit = fit_linear_exact(binary_cross_entropy_with_logits, x[0], y[0])
+    q = 1 / (1 + np.exp(-fit.logits(x[0])))
+    assert abs(q.sum() - y[0].sum()) < 1e-8
+
+
+def test_fit_linear_exact_rejects_bad_input_and_separable_data():
+    bce = binary_cross_entropy_with_logits
+    with pytest.raises(ValueError, match="separable"):
+        fit_linear_exact(bce, [[-1.0], [1.0]], [0, 1], max_iter=20)
+    with pytest.raises(ValueError, match="targets in"):
+        fit_linear_exact(bce, [[-1.0], [1.0]], [0, 2])
+    with pytest.raises(ValueError, match="same runs"):
+        fit_linear_exact(bce, [[-1.0], [1.0]], [0, 1, 1])
+    with pytest.raises(ValueError, match="tol"):
+        fit_linear_exact(bce, [[-1.0], [1.0]], [0, 1], tol=0.0)
+    with pytest.raises(ValueError, match="finite"):
+        fit_linear_exact(bce, [[np.nan], [1.0]], [0, 1])
+    with pytest.raises(ValueError, match="one value per example"):
+        fit_linear_exact(lambda z, t, reduction: z.sum(), [[-1.0], [0.5], [1.0]], [0, 1, 0])
+
+
+def test_heavy_tailed_negatives_samples_and_posterior():
+    problem = HeavyTailedNegatives(df=2.0, separation=3.0, priors=(9, 1))
+    (x, y), (x2, _) = problem.sample_splits([200, 50], seeds=[0, 1, 2])
+    assert x.shape == (3, 200, 2) and x2.shape == (3, 50, 2)
+    assert (y.sum(1) == 20).all()
+    again = problem.sample_splits([200, 50], seeds=[0, 1, 2])
+    np.testing.assert_array_equal(again[0][0], x)
+    # positives are N(mu_1, I): their mean is near (1.5, 0)
+    ((big, labels),) = problem.sample_splits([20000], seeds=[5])
+    np.testing.assert_allclose(big[0][labels[0] == 1].mean(0), [1.5, 0.0], atol=0.1)
+    post = problem.posterior(big[0])
+    np.testing.assert_allclose(post.sum(-1), 1.0)
+    # a calibrated posterior: mean P(positive) matches the share of positives
+    assert abs(post[:, 1].mean() - labels[0].mean()) < 0.01
+    # the positive region is bounded: far out along the positives' mean, negative
+    assert problem.posterior([[1.5, 0.0], [30.0, 0.0], [1.5, 30.0]])[:, 1].argmax() == 0
+    with pytest.raises(ValueError, match="df"):
+        HeavyTailedNegatives(df=0.0)
+    with pytest.raises(ValueError, match="features"):
+        problem.posterior([[1.0, 2.0, 3.0]])
