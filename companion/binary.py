@@ -23,11 +23,15 @@ Two ways to fit one, each for ``R`` independent runs together (a leading run axi
 "loss-functions-companion[torch]"``); the rest is NumPy only.
 """
 
+# ruff: noqa: UP007 - ``Union[float, ArrayLike]``, not ``float | ArrayLike``: Sphinx resolves
+# the ``ArrayLike`` alias (autodoc_type_aliases) inside ``Union`` but not in ``|``, which would
+# leave unresolved references in the API page.
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
@@ -117,7 +121,7 @@ def train_linear_classifier(
     *,
     weights: ArrayLike,
     biases: ArrayLike,
-    lr: float | ArrayLike,
+    lr: Union[float, ArrayLike],
     steps: int,
     optimizer: str = "gd",
     betas: tuple[float, float] = (0.9, 0.999),
@@ -430,7 +434,11 @@ def fit_logistic_regression(
 
 
 def held_out_scores(
-    logits: ArrayLike, labels: ArrayLike, posterior: ArrayLike | None = None, *, n_bins: int = 15
+    logits: ArrayLike,
+    labels: ArrayLike,
+    posterior: Union[ArrayLike, None] = None,
+    *,
+    n_bins: int = 15,
 ) -> dict[str, np.ndarray]:
     r"""Accuracy, log loss and calibration of binary classifiers on held-out data, run by run.
 
