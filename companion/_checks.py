@@ -14,6 +14,14 @@ def check_count(name: str, value: Any, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def check_schedule(lr: Any, steps: Any, name: str = "steps") -> None:
+    """Raise ``ValueError`` unless the learning rate ``lr`` is > 0 and the number of ``steps``
+    (called ``name``) an integer ``>= 0``."""
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    check_count(name, steps, minimum=0)
+
+
 def check_seeds(seeds: Any) -> list[int]:
     """``seeds`` as a non-empty list of integers ``>= 0``, one per run."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):

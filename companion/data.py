@@ -488,6 +488,37 @@ class GaussianClasses:
         return posterior
 
 
+def noisy_label_arguments(
+    y: ArrayLike, fraction: float | Sequence[float], *, n_classes: int, seeds: Sequence[int]
+) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """Check the arguments of a label-noise function; return the labels, the seeds and one
+    share per run.
+
+    ``y`` must hold class indices in ``[0, n_classes)`` with shape ``(R, N)``, one row per
+    seed; ``fraction`` one share in [0, 1], or one per run.
+    """
+    check_count("n_classes", n_classes, minimum=2)
+    labels = np.asarray(y)
+    seed_list = check_seeds(seeds)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"y must hold class indices (integers), got dtype {labels.dtype}")
+    if labels.ndim != 2 or labels.shape[0] != len(seed_list):
+        raise ValueError(
+            f"y must have shape (R, N) with R = {len(seed_list)} (one run per seed), "
+            f"got {labels.shape}"
+        )
+    if labels.size and not (labels.min() >= 0 and labels.max() < n_classes):
+        bad = int(labels.min() if labels.min() < 0 else labels.max())
+        raise ValueError(f"y must hold class indices in [0, {n_classes}), got {bad}")
+    shares = np.asarray(fraction, dtype=np.float64)
+    if shares.shape not in [(), (len(seed_list),)] or not ((shares >= 0) & (shares <= 1)).all():
+        raise ValueError(
+            f"fraction must lie in [0, 1], one value or one per run ({len(seed_list)}), "
+            f"got {fraction!r}"
+        )
+    return labels, seed_list, np.broadcast_to(shares, (len(seed_list),))
+
+
 def flip_labels(
     y: ArrayLike, fraction: float | Sequence[float], *, n_classes: int, seeds: Sequence[int]
 ) -> np.ndarray:
@@ -523,26 +554,7 @@ def flip_labels(
     >>> (noisy != y).sum(axis=1).tolist(), bool(noisy.max() <= 2)
     ([0, 3], True)
     """
-    check_count("n_classes", n_classes, minimum=2)
-    labels = np.asarray(y)
-    seed_list = check_seeds(seeds)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"y must hold class indices (integers), got dtype {labels.dtype}")
-    if labels.ndim != 2 or labels.shape[0] != len(seed_list):
-        raise ValueError(
-            f"y must have shape (R, N) with R = {len(seed_list)} (one run per seed), "
-            f"got {labels.shape}"
-        )
-    if labels.size and not (labels.min() >= 0 and labels.max() < n_classes):
-        bad = int(labels.min() if labels.min() < 0 else labels.max())
-        raise ValueError(f"y must hold class indices in [0, {n_classes}), got {bad}")
-    shares = np.asarray(fraction, dtype=np.float64)
-    if shares.shape not in [(), (len(seed_list),)] or not ((shares >= 0) & (shares <= 1)).all():
-        raise ValueError(
-            f"fraction must lie in [0, 1], one value or one per run ({len(seed_list)}), "
-            f"got {fraction!r}"
-        )
-    shares = np.broadcast_to(shares, (len(seed_list),))
+    labels, seed_list, shares = noisy_label_arguments(y, fraction, n_classes=n_classes, seeds=seeds)
     noisy = labels.astype(np.int64)  # a copy
     n = labels.shape[1]
     for run, (seed, share) in enumerate(zip(seed_list, shares, strict=True)):

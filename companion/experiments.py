@@ -27,10 +27,10 @@ from companion import (
     mse_loss_grad,
     smooth_l1_loss_grad,
 )
-from companion._checks import check_count
+from companion._checks import check_count, check_seeds
 from companion._extras import missing_extra
 from companion.data import make_line_data
-from companion.fitting import LineFit, LossGrad, fit_line
+from companion.fitting import LineFit, LossGrad, _weighted_least_squares, fit_line
 
 #: Slope of the true line in every experiment.
 TRUE_SLOPE = 2.0
@@ -41,6 +41,14 @@ TRUE_INTERCEPT = 1.0
 NOISE_SCALE = 0.5
 #: How far up the outliers are moved.
 OUTLIER_SHIFT = 20.0
+
+# make_line_data's arguments for the experiments' true line, noise scale and outliers.
+_TRUE_LINE_DATA: dict[str, float] = {
+    "slope": TRUE_SLOPE,
+    "intercept": TRUE_INTERCEPT,
+    "scale": NOISE_SCALE,
+    "outlier_shift": OUTLIER_SHIFT,
+}
 
 #: Noise settings of chapter 6's grid, each a name and keyword arguments of ``make_line_data``.
 NOISE_SETTINGS: dict[str, dict[str, Any]] = {
@@ -94,9 +102,7 @@ def seeded_line_data(
 
     ``data_kwargs`` go to ``make_line_data`` (the true line, noise kind and scale, outliers).
     """
-    if len(seeds) == 0:
-        raise ValueError("seeds must name at least one seed, got an empty sequence")
-    pairs = [make_line_data(n, seed=int(s), **data_kwargs) for s in seeds]
+    pairs = [make_line_data(n, seed=s, **data_kwargs) for s in check_seeds(seeds)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
@@ -113,16 +119,37 @@ def _line_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _weighted_least_squares(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Slope and intercept minimising :math:`\\sum_i w_i (a x_i + b - y_i)^2` for each row."""
-    total = w.sum(axis=-1, keepdims=True)
-    x_bar = (w * x).sum(axis=-1, keepdims=True) / total
-    y_bar = (w * y).sum(axis=-1, keepdims=True) / total
-    dx = x - x_bar
-    slope = (w * dx * (y - y_bar)).sum(axis=-1) / (w * dx * dx).sum(axis=-1)
-    return slope, y_bar[..., 0] - slope * x_bar[..., 0]
+def _rows(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Checked data (:func:`_line_data`) as ``(rows, N)`` arrays, and the batch shape."""
+    x, y = _line_data(x, y)
+    batch, n = x.shape[:-1], x.shape[-1]
+    return x.reshape(-1, n), y.reshape(-1, n), batch
+
+
+def _row_path(
+    slopes: list[np.ndarray], intercepts: list[np.ndarray], batch: tuple[int, ...]
+) -> LineFit:
+    """The iterates of a fit over rows (:func:`_rows`), with the batch shape back."""
+    shape = (len(slopes), *batch)
+    return LineFit(np.stack(slopes).reshape(shape), np.stack(intercepts).reshape(shape))
+
+
+def _move_rows(
+    fit: tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]],
+    active: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    tol: float,
+) -> np.ndarray:
+    """Move the ``active`` rows' lines to ``(a, b)`` and record the step in ``fit``, the
+    lines and their paths; return the rows that moved by more than ``tol * (1 + |a| + |b|)``."""
+    slope, intercept, slopes, intercepts = fit
+    step = np.maximum(np.abs(a - slope[active]), np.abs(b - intercept[active]))
+    slope[active], intercept[active] = a, b
+    slopes.append(slope.copy())
+    intercepts.append(intercept.copy())
+    moving: np.ndarray = active[step > tol * (1.0 + np.abs(a) + np.abs(b))]
+    return moving
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,9 +201,7 @@ def lad_line(x: Any, y: Any, *, max_iter: int = 100) -> LineFit:
     >>> round(float(fit.slope), 9), round(float(fit.intercept), 9)
     (2.0, 1.0)
     """
-    x, y = _line_data(x, y)
-    batch, n = x.shape[:-1], x.shape[-1]
-    x, y = x.reshape(-1, n), y.reshape(-1, n)
+    x, y, batch = _rows(x, y)
     slope, intercept = _weighted_least_squares(x, y, np.ones_like(y))
     slopes, intercepts = [slope.copy()], [intercept.copy()]
     pivot = np.abs(slope[:, None] * x + intercept[:, None] - y).argmin(axis=-1)
@@ -196,8 +221,7 @@ def lad_line(x: Any, y: Any, *, max_iter: int = 100) -> LineFit:
         moving = through != previous  # back at the previous pivot: the same line again
         active, previous, pivot = active[moving], pivot[moving], through[moving]
         if active.size == 0:
-            shape = (len(slopes), *batch)
-            return LineFit(np.stack(slopes).reshape(shape), np.stack(intercepts).reshape(shape))
+            return _row_path(slopes, intercepts, batch)
     raise RuntimeError(f"lad_line did not settle within max_iter={max_iter} pivot steps")
 
 
@@ -365,25 +389,18 @@ def huber_line(x: Any, y: Any, delta: float = 1.0, *, max_iter: int = 1000) -> L
     """
     if not delta > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
-    x, y = _line_data(x, y)
-    batch, n = x.shape[:-1], x.shape[-1]
-    x, y = x.reshape(-1, n), y.reshape(-1, n)
+    x, y, batch = _rows(x, y)
     slope, intercept = _weighted_least_squares(x, y, np.ones_like(y))
     loss = _huber_total(x, y, slope, intercept, delta)
-    slopes, intercepts = [slope.copy()], [intercept.copy()]
+    fit = slope, intercept, [slope.copy()], [intercept.copy()]
     active = np.arange(len(slope))  # rows still moving; settled rows are left alone
     for _ in range(max_iter):
         a, b, loss[active] = _huber_step(
             x[active], y[active], slope[active], intercept[active], loss[active], delta
         )
-        step = np.maximum(np.abs(a - slope[active]), np.abs(b - intercept[active]))
-        slope[active], intercept[active] = a, b
-        slopes.append(slope.copy())
-        intercepts.append(intercept.copy())
-        active = active[step > 1e-12 * (1.0 + np.abs(a) + np.abs(b))]
+        active = _move_rows(fit, active, a, b, tol=1e-12)
         if active.size == 0:
-            shape = (len(slopes), *batch)
-            return LineFit(np.stack(slopes).reshape(shape), np.stack(intercepts).reshape(shape))
+            return _row_path(fit[2], fit[3], batch)
     raise RuntimeError(f"huber_line did not converge within max_iter={max_iter} steps")
 
 
@@ -577,13 +594,7 @@ def noise_grid_data(
     :data:`OUTLIER_SHIFT`, plus each setting's keyword arguments; the same seed gives the same
     inputs in every setting.
     """
-    base = {
-        "slope": TRUE_SLOPE,
-        "intercept": TRUE_INTERCEPT,
-        "scale": NOISE_SCALE,
-        "outlier_shift": OUTLIER_SHIFT,
-    }
-    data = [seeded_line_data(seeds, n, **{**base, **kw}) for kw in noises.values()]
+    data = [seeded_line_data(seeds, n, **{**_TRUE_LINE_DATA, **kw}) for kw in noises.values()]
     return np.stack([d[0] for d in data]), np.stack([d[1] for d in data])
 
 
@@ -621,8 +632,10 @@ def plot_grid(
     orders of magnitude). ``theory`` maps ``(noise, loss)`` to a predicted mean error, drawn as
     an open diamond; the figure then gets one legend, above the panels.
     """
-    from matplotlib.ticker import MaxNLocator
-
+    try:
+        from matplotlib.ticker import MaxNLocator
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "plot", f"{__name__}.plot_grid") from error
     from companion.plotting import label, plain_log_axis
 
     unknown = set(log_scale) - set(result.noises)
@@ -685,8 +698,10 @@ def plot_outlier_sweep(result: GridResult, shares: Sequence[float], ax: Any) -> 
     A dashed line marks :data:`OUTLIER_SHIFT` times the share, how far the outliers move the
     mean of the noise.
     """
-    from matplotlib.ticker import FixedLocator, NullLocator
-
+    try:
+        from matplotlib.ticker import FixedLocator, NullLocator
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "plot", f"{__name__}.plot_outlier_sweep") from error
     from companion.plotting import label
 
     if len(shares) != len(result.noises):
@@ -796,13 +811,8 @@ def select_beta(
     """
     if not betas or any(not b >= 0 for b in betas):
         raise ValueError(f"betas must be a non-empty list of values >= 0 (inf allowed): {betas!r}")
-    base = {
-        "slope": TRUE_SLOPE,
-        "intercept": TRUE_INTERCEPT,
-        "scale": NOISE_SCALE,
-        "outlier_shift": OUTLIER_SHIFT,
-    }
-    x, y = seeded_line_data(seeds, n_train + n_valid + n_test, **{**base, **data_kwargs})
+    n_all = n_train + n_valid + n_test
+    x, y = seeded_line_data(seeds, n_all, **{**_TRUE_LINE_DATA, **data_kwargs})
     parts = {
         "train": slice(0, n_train),
         "valid": slice(n_train, n_train + n_valid),
@@ -959,9 +969,9 @@ def robust_fit_widget() -> Any:
     """
     try:
         import ipywidgets as widgets
+        import matplotlib.pyplot as plt
     except ModuleNotFoundError as error:
         raise missing_extra(error, "widgets", f"{__name__}.robust_fit_widget") from error
-    import matplotlib.pyplot as plt
 
     def redraw(outlier_fraction: float, beta: float) -> None:
         draw_robust_fits(outlier_fraction, beta)
@@ -1114,18 +1124,15 @@ def redescending_line(
         raise ValueError(f"loss must be 'tukey' or 'student_t', got {loss!r}")
     if not (c > 0 and dof > 0):
         raise ValueError(f"c and dof must be > 0, got c={c!r}, dof={dof!r}")
-    x, y = _line_data(x, y)
-    batch, n = x.shape[:-1], x.shape[-1]
-    x, y = x.reshape(-1, n), y.reshape(-1, n)
+    x, y, batch = _rows(x, y)
     start = lad_line(x, y)
     slope, intercept = start.slope.copy(), start.intercept.copy()
     scale = robust_scale(slope[:, None] * x + intercept[:, None] - y)[:, None]
-    slopes, intercepts = [slope.copy()], [intercept.copy()]
+    fit = slope, intercept, [slope.copy()], [intercept.copy()]
     active = np.flatnonzero(scale[:, 0] > 0)  # rows still moving
     for _ in range(max_iter):
         if active.size == 0:
-            shape = (len(slopes), *batch)
-            return LineFit(np.stack(slopes).reshape(shape), np.stack(intercepts).reshape(shape))
+            return _row_path(fit[2], fit[3], batch)
         xa, ya = x[active], y[active]
         residual = slope[active, None] * xa + intercept[active, None] - ya
         weight = (
@@ -1134,11 +1141,7 @@ def redescending_line(
             else student_t_weights(residual, scale[active], dof)
         )
         a, b = _weighted_least_squares(xa, ya, weight)
-        step = np.maximum(np.abs(a - slope[active]), np.abs(b - intercept[active]))
-        slope[active], intercept[active] = a, b
-        slopes.append(slope.copy())
-        intercepts.append(intercept.copy())
-        active = active[step > tol * (1.0 + np.abs(a) + np.abs(b))]
+        active = _move_rows(fit, active, a, b, tol)
     raise RuntimeError(f"redescending_line did not settle within max_iter={max_iter} steps")
 
 
@@ -1167,13 +1170,12 @@ def lognormal_line_data(
     >>> x.shape, bool((y - (2 * x + 1) > -np.exp(0.5)).all())
     ((2, 5), True)
     """
-    if len(seeds) == 0:
-        raise ValueError("seeds must name at least one seed, got an empty sequence")
+    seed_list = check_seeds(seeds)
     if not (n >= 1 and sigma > 0):
         raise ValueError(f"n must be >= 1 and sigma > 0, got n={n!r}, sigma={sigma!r}")
     rows = []
-    for seed in seeds:
-        rng = np.random.default_rng(int(seed))
+    for seed in seed_list:
+        rng = np.random.default_rng(seed)
         x = rng.uniform(-2.0, 2.0, n)
         noise = np.exp(sigma * rng.standard_normal(n)) - math.exp(sigma**2 / 2.0)
         rows.append((x, TRUE_SLOPE * x + TRUE_INTERCEPT + noise))

@@ -13,15 +13,9 @@ from typing import Any, cast
 
 import numpy as np
 
-from companion._checks import check_count
+from companion._checks import check_count, check_schedule
 
 LossGrad = Callable[..., Any]
-
-
-def _check_schedule(lr: float, steps: int) -> None:
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    check_count("steps", steps, minimum=0)
 
 
 def _mean_grad(loss_grad: LossGrad, pred: np.ndarray, y: np.ndarray, **kwargs: Any) -> np.ndarray:
@@ -60,7 +54,7 @@ def fit_constant(
         The whole path of :math:`c`, starting at ``init``. Once a step overflows the path holds
         ``inf`` or ``nan``; no warning is raised, check with :func:`numpy.isfinite`.
     """
-    _check_schedule(lr, steps)
+    check_schedule(lr, steps)
     y = np.asarray(y, dtype=np.float64)
     c = np.full(y.shape[:-1], float(init))
     path = [c]
@@ -133,7 +127,7 @@ def fit_line(
     >>> round(float(fit.slope), 6), round(float(fit.intercept), 6)
     (3.0, 1.0)
     """
-    _check_schedule(lr, steps)
+    check_schedule(lr, steps)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape:
@@ -245,7 +239,7 @@ def fit_constant_adam(
     >>> round(float(path[-1]), 4)  # the mean
     2.0
     """
-    _check_schedule(lr, steps)
+    check_schedule(lr, steps)
     beta1, beta2 = betas
     if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
         raise ValueError(f"betas must both be in [0, 1), got {betas!r}")
@@ -264,6 +258,18 @@ def fit_constant_adam(
         c = c - lr / (1 - beta1**t) * m / denom
         path.append(c)
     return np.stack(path)
+
+
+def _weighted_least_squares(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept minimising :math:`\\sum_i w_i (a x_i + b - y_i)^2` for each row."""
+    total = w.sum(axis=-1, keepdims=True)
+    x_bar = (w * x).sum(axis=-1, keepdims=True) / total
+    y_bar = (w * y).sum(axis=-1, keepdims=True) / total
+    dx = x - x_bar
+    slope = (w * dx * (y - y_bar)).sum(axis=-1) / (w * dx * dx).sum(axis=-1)
+    return slope, y_bar[..., 0] - slope * x_bar[..., 0]
 
 
 def huber_weights(residual: Any, delta: float) -> np.ndarray:
@@ -336,12 +342,7 @@ def fit_line_irls(x: Any, y: Any, delta: float, *, steps: int = 50) -> LineFit:
     weights = np.ones_like(y)
     slopes, intercepts = [], []
     for _ in range(steps + 1):
-        total = weights.sum(axis=-1, keepdims=True)
-        mean_x = (weights * x).sum(axis=-1, keepdims=True) / total
-        mean_y = (weights * y).sum(axis=-1, keepdims=True) / total
-        dx = x - mean_x
-        a = (weights * dx * (y - mean_y)).sum(axis=-1) / (weights * dx * dx).sum(axis=-1)
-        b = mean_y[..., 0] - a * mean_x[..., 0]
+        a, b = _weighted_least_squares(x, y, weights)
         slopes.append(a)
         intercepts.append(b)
         weights = huber_weights(a[..., None] * x + b[..., None] - y, delta)
@@ -399,7 +400,7 @@ def fit_constant_sgd(
     >>> bool(abs(path[-100:].mean() - 3.0) < 0.3)  # wanders around the mean, 3
     True
     """
-    _check_schedule(lr, steps)
+    check_schedule(lr, steps)
     check_count("batch_size", batch_size)
     y = np.asarray(y, dtype=np.float64)
     if y.ndim == 0 or y.shape[-1] == 0:
@@ -473,8 +474,7 @@ def fit_line_sgd(
     >>> fit.slopes.shape, round(float(fit.slope), 4), round(float(fit.intercept), 4)
     ((61,), 3.0, 1.0)
     """
-    _check_schedule(lr, 0)
-    check_count("epochs", epochs, minimum=0)
+    check_schedule(lr, epochs, "epochs")
     check_count("batch_size", batch_size)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from companion._checks import as_seeds, check_count
+from companion._checks import as_seeds, check_count, check_schedule
 from companion.losses.classification import binary_cross_entropy_with_logits
 
 
@@ -152,6 +152,17 @@ def _start(init: Sequence[float] | None, features: int) -> np.ndarray:
     return start
 
 
+def _problem(
+    x: Any, y: Any, init: Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The checked design ``(N, d)``, labels ``(N,)`` and starting parameters of a fit."""
+    design = _features(x)
+    labels = np.asarray(y, dtype=np.float64)
+    _same_shape(design[:, 0], labels)
+    _check_labels(labels)
+    return design, labels, _start(init, design.shape[1])
+
+
 def _scores(params: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Logits of every parameter vector ``(..., d + 1)`` (bias last) on ``x`` ``(N, d)``."""
     scores: np.ndarray = params[..., :-1] @ x.T + params[..., -1:]
@@ -217,14 +228,8 @@ def fit_logistic(
     >>> float(fit.accuracy[0]), float(fit.accuracy[-1])
     (0.5, 1.0)
     """
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    check_count("epochs", epochs, 0)
-    design = _features(x)
-    y = np.asarray(y, dtype=np.float64)
-    _same_shape(design[:, 0], y)
-    _check_labels(y)
-    params = _start(init, design.shape[1])
+    check_schedule(lr, epochs, "epochs")
+    design, y, params = _problem(x, y, init)
     path = [params]
     for _ in range(epochs):
         residual = sigmoid(_scores(params, design)) - y
@@ -286,11 +291,7 @@ def random_search(
         raise ValueError(f"step must be > 0, got {step!r}")
     check_count("evaluations", evaluations, 0)
     seeds = as_seeds(seeds)
-    design = _features(x)
-    y = np.asarray(y, dtype=np.float64)
-    _same_shape(design[:, 0], y)
-    _check_labels(y)
-    params = _start(init, design.shape[1])
+    design, y, params = _problem(x, y, init)
     proposals = step * np.stack(
         [
             np.random.default_rng(int(seed)).standard_normal((evaluations, params.size))

@@ -23,14 +23,19 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from companion._checks import check_count, check_seeds
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
+
+try:
+    import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
 
 #: The optimisers :func:`train_mlp` and :func:`train_classifier` implement.
 OPTIMIZERS = ("sgd", "adam")
@@ -135,12 +140,16 @@ class TrainResult:
     ``model`` holds the weights after the last step. ``losses[t, r]`` is run ``r``'s
     mini-batch loss at step ``t``, before that step's update, and ``grad_norms[t, r]`` the
     Euclidean norm of its gradient (all its weights together); both have shape
-    ``(steps, R)``.
+    ``(steps, R)``. ``snapshots[t]`` holds the weights after ``t`` steps, for every ``t``
+    asked for with the ``snapshots`` argument of :func:`train_mlp` or
+    :func:`train_classifier` (in increasing order; empty by default): the networks a
+    training run of ``t`` steps would return, kept for early stopping at no extra training.
     """
 
     model: MLP
     losses: np.ndarray
     grad_norms: np.ndarray
+    snapshots: dict[int, MLP] = field(default_factory=dict)
 
     @property
     def diverged(self) -> np.ndarray:
@@ -157,7 +166,11 @@ _TRAINING_PARAMETERS = r"""seeds : sequence of int
     batch_size, epochs : int
         Mini-batch size and passes over the data.
     n_hidden : int
-        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`."""
+        Hidden units; 0 for the linear model :math:`f(x) = x W_1 + b_1`.
+    snapshots : sequence of int, optional
+        Steps after which to keep a copy of every run's weights, each in ``[1, steps]``
+        with ``steps = epochs * ceil(N / batch_size)``; returned in
+        :attr:`TrainResult.snapshots`."""
 
 
 def train_mlp(
@@ -175,6 +188,7 @@ def train_mlp(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     r"""Train one network per seed on mini-batches of ``(x, y)``; return the weights and record.
 
@@ -238,7 +252,7 @@ def train_mlp(
     batch_loss = _per_run_loss(loss, dict(loss_kwargs or {}))
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
-        n_hidden, int(targets.shape[2]), betas, eps, dtype,
+        n_hidden, int(targets.shape[2]), betas, eps, dtype, snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -255,9 +269,11 @@ def train_classifier(
     epochs: int = 30,
     n_hidden: int = 32,
     loss_kwargs: Mapping[str, Any] | None = None,
+    run_loss_kwargs: Mapping[str, ArrayLike] | None = None,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     dtype: torch.dtype = torch.float32,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     r"""Train one classifier per seed: :func:`train_mlp`'s loop, with class targets.
 
@@ -306,6 +322,14 @@ def train_classifier(
     loss_kwargs : mapping, optional
         Further arguments of ``loss``: ``weight``, ``pos_weight``, ``label_smoothing``,
         ``gamma``, ``alpha``, ``margin``...
+    run_loss_kwargs : mapping, optional
+        Arguments of ``loss`` that differ from run to run: each value is an array with one
+        entry per run along its first axis, shape ``(R, ...)``. At every step run ``r``'s
+        entry is repeated for each row of its batch, so that the loss receives shape
+        ``(R * B, ...)``, aligned with the rows of the logits whatever the batch size and
+        shuffling. A temperature per run of shape ``(R, 1)``, for example, reaches the loss
+        as ``(R * B, 1)`` and broadcasts against the logits ``(R * B, C)``. Floating values
+        are cast to ``dtype``. A name may not be in both mappings.
     betas, eps, dtype
         As for :func:`train_mlp`.
 
@@ -331,10 +355,12 @@ def train_classifier(
     )
     inputs = _as_runs(x, "x", len(seed_list), dtype)
     targets, classes = _as_class_targets(y, len(seed_list), n_out, dtype)
-    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}))
+    per_run = _as_run_kwargs(run_loss_kwargs or {}, len(seed_list), dtype, loss_kwargs or {})
+    batch_loss = _per_run_class_loss(loss, dict(loss_kwargs or {}), per_run)
     return _train(
         inputs, targets, batch_loss, seed_list, rates, optimizer, batch_size, epochs,
         n_hidden, classes, betas, eps, dtype, shuffle=batch_size < inputs.shape[1],
+        snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -487,6 +513,7 @@ def _train(
     eps: float,
     dtype: torch.dtype,
     shuffle: bool = True,
+    snapshots: Sequence[int] = (),
 ) -> TrainResult:
     """The training loop of :func:`train_mlp` and :func:`train_classifier` (checked input)."""
     if inputs.shape[1] != targets.shape[1]:
@@ -495,6 +522,8 @@ def _train(
             f"{inputs.shape[1]} and {targets.shape[1]}"
         )
     runs, n_examples, n_in = inputs.shape
+    kept = _snapshot_steps(snapshots, epochs * math.ceil(n_examples / batch_size))
+    copies: dict[int, MLP] = {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
     try:
@@ -528,10 +557,28 @@ def _train(
                         _adam_step(theta, grad, m, v, rate, len(losses) + 1, betas, eps)
                 losses.append(value.detach())
                 norms.append(torch.linalg.vector_norm(grad, dim=1))
+                if len(losses) in kept:
+                    copies[len(losses)] = _unflatten(theta.detach().clone(), n_in, n_hidden, n_out)
         model = _unflatten(theta.detach(), n_in, n_hidden, n_out)
-        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy())
+        return TrainResult(model, torch.stack(losses).numpy(), torch.stack(norms).numpy(), copies)
     finally:
         torch.set_num_threads(threads)
+
+
+def _snapshot_steps(snapshots: Sequence[int], steps: int) -> set[int]:
+    """The steps to keep a copy of the weights after, checked against the ``steps`` taken."""
+    wanted = list(snapshots)
+    for step in wanted:
+        if (
+            isinstance(step, bool)
+            or not isinstance(step, int | np.integer)
+            or not 1 <= step <= steps
+        ):
+            raise ValueError(
+                f"snapshots must be steps in [1, {steps}] (integers; this run takes {steps} "
+                f"steps), got {step!r}"
+            )
+    return {int(step) for step in wanted}
 
 
 def _adam_step(
@@ -599,8 +646,36 @@ def _per_run_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.T
     return torch.vmap(lambda prediction, target: loss(prediction, target, **kwargs))
 
 
-def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., torch.Tensor]:
-    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example."""
+def _as_run_kwargs(
+    values: Mapping[str, ArrayLike], runs: int, dtype: torch.dtype, shared: Mapping[str, Any]
+) -> dict[str, torch.Tensor]:
+    """Per-run loss arguments as tensors with a leading axis of ``runs``, or a ValueError."""
+    tensors = {}
+    for name, value in values.items():
+        if name in shared:
+            raise ValueError(
+                f"the loss argument {name!r} is in both loss_kwargs and run_loss_kwargs"
+            )
+        tensor = torch.as_tensor(np.asarray(value))
+        if tensor.is_floating_point():
+            tensor = tensor.to(dtype)
+        if tensor.ndim == 0 or tensor.shape[0] != runs:
+            raise ValueError(
+                f"run_loss_kwargs[{name!r}] must have one entry per run along its first axis, "
+                f"shape ({runs}, ...), got {tuple(tensor.shape)}"
+            )
+        tensors[name] = tensor
+    return tensors
+
+
+def _per_run_class_loss(
+    loss: LossFn, kwargs: dict[str, Any], per_run: Mapping[str, torch.Tensor] | None = None
+) -> Callable[..., torch.Tensor]:
+    """``(logits (R, B, C), target) -> (R,)``: each run's mean loss per example.
+
+    Each tensor of ``per_run`` (leading axis ``R``) is repeated ``B`` times per run, so that
+    row ``r * B + i`` of the loss's arguments belongs to run ``r``, as the logits' rows do.
+    """
     if not _takes_reduction(loss):
         raise TypeError(
             "train_classifier needs a loss with a reduction argument (it calls the loss with "
@@ -609,11 +684,13 @@ def _per_run_class_loss(loss: LossFn, kwargs: dict[str, Any]) -> Callable[..., t
 
     def mean_over_batch(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         runs, batch, classes = logits.shape
+        rows = {name: v.repeat_interleave(batch, dim=0) for name, v in (per_run or {}).items()}
         values = loss(
             logits.reshape(runs * batch, classes),
             target.flatten(0, 1),
             reduction="none",
             **kwargs,
+            **rows,
         )
         if values.shape == (runs * batch, classes):
             values = values.sum(dim=1)
@@ -751,3 +828,195 @@ def loss_hessian(
             for run in range(model.n_runs)
         ]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Many loss settings trained together (Chapter 9): one loop for a whole grid of losses.
+
+#: A setting of :func:`train_settings`: a loss and the keyword arguments it is called with.
+Setting = tuple[LossFn, Mapping[str, Any]]
+
+
+def grouped_loss(settings: Sequence[Setting]) -> Callable[..., torch.Tensor]:
+    r"""One loss for a batch whose rows are ``G`` equal, consecutive blocks, one per setting.
+
+    Block ``g`` of the ``M`` rows (rows :math:`gM/G` to :math:`(g+1)M/G - 1`) is scored by
+    setting ``g``'s loss, called as ``loss_g(input, target, reduction="none", **kwargs_g)``;
+    a loss per logit (shape ``(rows, C)``) is summed over the classes, so every row gets one
+    value. :func:`train_classifier` stacks its runs' batches in this order (run by run), so
+    with ``G * S`` runs, setting by setting, every run is scored by its own setting's loss.
+
+    Examples
+    --------
+    >>> from companion import binary_cross_entropy_with_logits as bce
+    >>> loss = grouped_loss([(bce, {}), (bce, {"pos_weight": torch.tensor(3.0)})])
+    >>> z, t = torch.zeros(4, 1), torch.ones(4, 1)
+    >>> (loss(z, t) / math.log(2)).tolist()
+    [1.0, 1.0, 3.0, 3.0]
+    """
+    blocks = list(settings)
+    if not blocks:
+        raise ValueError("settings must hold at least one (loss, kwargs) pair")
+
+    def loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "none") -> torch.Tensor:
+        rows = int(input.shape[0])
+        if rows % len(blocks):
+            raise ValueError(
+                f"a batch of {rows} rows does not split into {len(blocks)} equal blocks"
+            )
+        size = rows // len(blocks)
+        parts = []
+        for g, (function, kwargs) in enumerate(blocks):
+            block = slice(g * size, (g + 1) * size)
+            value = function(input[block], target[block], reduction="none", **kwargs)
+            parts.append(value.sum(dim=1) if value.ndim == 2 else value)
+        values = torch.cat(parts)
+        if reduction == "none":
+            return values
+        if reduction == "mean":
+            return values.mean()
+        if reduction == "sum":
+            return values.sum()
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+    return loss
+
+
+@dataclass(frozen=True)
+class SettingRuns:
+    """What :func:`train_settings` returns: one trained run per setting and seed.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The settings, in the order given; ``G = len(names)``.
+    n_seeds : int
+        The number of seeds ``S``; run ``g * S + s`` is setting ``g`` with seed ``s``.
+    result : TrainResult
+        The ``G * S`` trained networks and their record.
+    """
+
+    names: tuple[str, ...]
+    n_seeds: int
+    result: TrainResult
+
+    def logits(self, x: ArrayLike) -> np.ndarray:
+        """Every run's logits for new inputs, as ``float64``, shape ``(G, S, N, n_out)``.
+
+        ``x`` of shape ``(S, N, d)`` gives seed ``s``'s points to seed ``s`` of every
+        setting (each seed its own held-out set); ``(N, d)`` goes to every run.
+        """
+        inputs = np.asarray(x, dtype=np.float64)
+        if inputs.ndim == 3:
+            inputs = _tile_settings(inputs, "x", len(self.names), self.n_seeds)
+        out = predict(self.result.model, inputs)
+        return out.reshape(len(self.names), self.n_seeds, *out.shape[1:])
+
+    def select(self, name: str, seed_index: int) -> MLP:
+        """The network of one setting and one seed (``seed_index`` counts the seeds from 0).
+
+        Examples
+        --------
+        >>> from companion import cross_entropy
+        >>> x, y = np.array([[-1.0], [1.0]]), np.array([0, 1])
+        >>> runs = train_settings(x, y, {"CE": (cross_entropy, {})}, seeds=[0, 1], lr=0.1,
+        ...                       n_out=2, n_hidden=0, epochs=1)
+        >>> runs.select("CE", 1).n_runs
+        1
+        """
+        if name not in self.names:
+            raise ValueError(f"name must be one of the settings {self.names}, got {name!r}")
+        if not 0 <= seed_index < self.n_seeds:
+            raise ValueError(f"seed_index must be in [0, {self.n_seeds}), got {seed_index!r}")
+        run = self.names.index(name) * self.n_seeds + seed_index
+        return MLP(*(w[run : run + 1] for w in self.result.model.weights))
+
+
+def train_settings(
+    x: ArrayLike,
+    y: ArrayLike,
+    settings: Mapping[str, Setting],
+    *,
+    seeds: Sequence[int],
+    lr: float | Sequence[float],
+    **train_kwargs: Any,
+) -> SettingRuns:
+    r"""Train every setting (a loss and its arguments) with every seed, in one loop.
+
+    Setting ``g`` with seed ``s`` is, up to rounding, run ``s`` of
+    ``train_classifier(x, y, loss_g, seeds=seeds, loss_kwargs=kwargs_g, **train_kwargs)``:
+    it starts from seed ``s``'s weights and sees the same mini-batches, in the same order, as
+    every other setting with that seed, so that settings are compared on equal terms (paired).
+    All ``G * S`` runs train together through :func:`grouped_loss`, so a grid of settings
+    costs one training loop instead of ``G``.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Inputs and class targets as :func:`train_classifier` takes them: shared by every
+        run, or one set per seed (a leading axis of length ``S``).
+    settings : mapping of str to (loss, kwargs)
+        For example ``{"CE": (binary_cross_entropy_with_logits, {}), "focal":
+        (sigmoid_focal_loss, {"gamma": 2.0, "alpha": -1.0})}``. Each loss takes
+        ``reduction="none"`` and gives one value per example or per logit.
+    seeds : sequence of int
+        The seeds of each setting's runs; ``S = len(seeds)``.
+    lr : float or sequence of float
+        One learning rate for every run, or one per seed (the same for every setting).
+    **train_kwargs
+        The other arguments of :func:`train_classifier` (``n_out``, ``optimizer``,
+        ``batch_size``, ``epochs``, ``n_hidden``...), except ``loss_kwargs``.
+
+    Returns
+    -------
+    SettingRuns
+
+    Examples
+    --------
+    >>> from companion import binary_cross_entropy_with_logits, sigmoid_focal_loss
+    >>> x, y = np.array([[-1.0], [-0.5], [0.5], [1.0]]), np.array([0, 0, 1, 1])
+    >>> settings = {
+    ...     "CE": (binary_cross_entropy_with_logits, {}),
+    ...     "focal": (sigmoid_focal_loss, {"gamma": 2.0, "alpha": -1.0}),
+    ... }
+    >>> runs = train_settings(x, y, settings, seeds=[0, 1, 2], lr=0.5, n_out=1,
+    ...                       n_hidden=0, batch_size=4, epochs=20)
+    >>> runs.names, runs.logits(x).shape
+    (('CE', 'focal'), (2, 3, 4, 1))
+    """
+    if "loss_kwargs" in train_kwargs:
+        raise TypeError(
+            "train_settings takes each setting's arguments in settings, not loss_kwargs"
+        )
+    if not settings:
+        raise ValueError("settings must name at least one (loss, kwargs) setting")
+    seed_list = check_seeds(seeds)
+    groups, runs = len(settings), len(seed_list)
+    inputs, targets = np.asarray(x), np.asarray(y)
+    if inputs.ndim == 3:
+        inputs = _tile_settings(inputs, "x", groups, runs)
+    per_seed_targets = targets.ndim == (2 if targets.dtype.kind in "iu" else 3)
+    if per_seed_targets:
+        targets = _tile_settings(targets, "y", groups, runs)
+    rates = np.asarray(lr, dtype=np.float64)
+    if rates.shape not in [(), (runs,)]:
+        raise ValueError(f"lr must be one value or one per seed ({runs}), got {lr!r}")
+    result = train_classifier(
+        inputs,
+        targets,
+        grouped_loss(list(settings.values())),
+        seeds=seed_list * groups,
+        lr=np.tile(rates, groups).tolist() if rates.ndim else float(rates),
+        **train_kwargs,
+    )
+    return SettingRuns(tuple(settings), runs, result)
+
+
+def _tile_settings(values: np.ndarray, name: str, groups: int, seeds: int) -> np.ndarray:
+    """Per-seed ``values`` (leading axis of length ``S``), repeated for each setting."""
+    if values.shape[0] != seeds:
+        raise ValueError(
+            f"{name} holds one set per seed, so its first axis must have the {seeds} seeds, "
+            f"got shape {values.shape}"
+        )
+    return np.concatenate([values] * groups)

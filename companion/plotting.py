@@ -9,7 +9,7 @@ matplotlib (``pip install "loss-functions-companion[plot]"``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -116,4 +116,73 @@ def plain_log_axis(ax: Axes, axis: str = "y", ticks: Sequence[float] | None = No
         target.set_major_locator(ticker.FixedLocator(list(ticks)))
     target.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     target.set_minor_formatter(ticker.NullFormatter())
+    return ax
+
+
+def plot_decision_regions(
+    ax: Axes,
+    scores: Callable[[np.ndarray], np.ndarray],
+    extent: tuple[float, float, float, float],
+    *,
+    colors: Sequence[str],
+    resolution: int = 200,
+    shade: bool = True,
+    linestyle: str = "solid",
+    linecolor: str = "black",
+    margin: float | None = None,
+) -> np.ndarray:
+    """Colour where each class wins in a 2-D input space and draw the boundaries.
+
+    ``scores`` maps points of shape ``(M, 2)`` to class scores ``(M, K)`` (logits or
+    probabilities: the class with the largest wins). The regions are shaded lightly in
+    ``colors`` (unless ``shade`` is false), the boundaries, where the two largest scores
+    tie, are drawn as lines (interpolated between grid points), and with a
+    ``margin`` the band where the winning class leads the runner-up by less than the margin
+    (a multi-class hinge's band) is shaded grey. Returns the winning class on the
+    ``resolution x resolution`` grid over ``extent = (x_min, x_max, y_min, y_max)``.
+    """
+    from matplotlib.colors import ListedColormap
+
+    x0, x1, y0, y1 = extent
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    values = np.asarray(scores(np.column_stack([gx.ravel(), gy.ravel()])))
+    classes = values.shape[-1]
+    winner: np.ndarray = values.argmax(axis=-1).reshape(gx.shape)
+    if shade:
+        levels = np.arange(classes + 1) - 0.5
+        shades = ListedColormap(list(colors[:classes]))
+        ax.contourf(gx, gy, winner, levels=levels, cmap=shades, alpha=0.15)
+    if margin is not None:
+        top_two = np.sort(values, axis=-1)[:, -2:]
+        lead = (top_two[:, 1] - top_two[:, 0]).reshape(gx.shape)
+        ax.contourf(gx, gy, lead, levels=[-np.inf, margin], colors=["0.6"], alpha=0.3)
+    for k in range(classes):  # class k's boundary: where it ties with its strongest rival
+        rivals = np.delete(values, k, axis=-1).max(axis=-1)
+        ahead = (values[:, k] - rivals).reshape(gx.shape)
+        ax.contour(gx, gy, ahead, levels=[0.0], colors=linecolor, linestyles=linestyle)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return winner
+
+
+def plain_logit_axis(
+    ax: Axes,
+    axis: str = "both",
+    ticks: Sequence[float] = (0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999),
+) -> Axes:
+    """Put ``axis`` ("x", "y" or "both") of ``ax`` on a logit scale with plain tick labels.
+
+    On the logit scale, :math:`\\log(p / (1 - p))`, probabilities near 0 and near 1 get as
+    much room as those near 1/2. Only ``ticks`` are marked, written as plain numbers, with
+    no minor ticks (Matplotlib's default minor ticks on this scale are many and slow to
+    draw as SVG).
+    """
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f"axis must be 'x', 'y' or 'both', got {axis!r}")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        (ax.set_xscale if name == "x" else ax.set_yscale)("logit")
+        target = ax.xaxis if name == "x" else ax.yaxis
+        target.set_major_locator(ticker.FixedLocator(list(ticks)))
+        target.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        target.set_minor_locator(ticker.NullLocator())
     return ax

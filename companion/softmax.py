@@ -1,15 +1,16 @@
-r"""Softmax numerics, logit margins and temperature: the tools of Chapter 8.
+r"""Logit margins, temperature scaling and held-out metrics: the tools of Chapter 8.
 
 The softmax turns a vector of :math:`K` logits :math:`z` into probabilities,
 
 .. math:: p_c = \frac{e^{z_c}}{\sum_{k=1}^{K} e^{z_k}},
 
 and it does not change when the same number is added to every logit. This module measures
-where a formula stops being representable (:func:`smallest_float_where`), how far a network
-pushes its top logit above the others (:func:`logit_margin`) and how far label smoothing
-lets it (:func:`smoothed_margin`), and fits the temperature :math:`T` that divides the
-logits, :math:`p = \operatorname{softmax}(z / T)`, on held-out data
-(:func:`fit_temperature`, Guo et al., 2017). NumPy only.
+how far a network pushes its top logit above the others (:func:`logit_margin`) and how far
+label smoothing lets it go on one example (:func:`smoothed_margin`), fits the temperature
+:math:`T` that divides the logits, :math:`p = \operatorname{softmax}(z / T)`, on held-out
+data (:func:`fit_temperature`, Guo et al., 2017), and scores many runs' held-out logits at
+once (:func:`held_out_metrics`). The first float at which a formula overflows or underflows
+is found with :func:`companion.floats.first_float_where`. NumPy only.
 
 References
 ----------
@@ -24,20 +25,12 @@ Neural Information Processing Systems 32 (NeurIPS)*, 2019.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from companion._typing import ArrayLike
-
-#: The floating dtypes :func:`smallest_float_where` searches, with the signed integer type
-#: of the same width (the bit patterns it bisects).
-_INTEGER_OF: dict[np.dtype[Any], type[np.signedinteger[Any]]] = {
-    np.dtype(np.float16): np.int16,
-    np.dtype(np.float32): np.int32,
-    np.dtype(np.float64): np.int64,
-}
+from companion.calibration import expected_calibration_error
+from companion.losses import cross_entropy
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -56,95 +49,6 @@ def _broadcast_labels(y: np.ndarray, z: np.ndarray) -> np.ndarray:
             f"labels of shape {y.shape} do not match logits of shape {z.shape}: labels need "
             "the logits' shape without the class axis, or a shape that broadcasts to it"
         ) from None
-
-
-def _ordered(value: float, dtype: np.dtype[Any]) -> int:
-    """The rank of ``value`` among the finite numbers of ``dtype`` (0 for both zeros)."""
-    bits = int(np.array(value, dtype=dtype).view(_INTEGER_OF[dtype]))
-    smallest = int(np.iinfo(_INTEGER_OF[dtype]).min)
-    return bits if bits >= 0 else smallest - bits
-
-
-def _from_ordered(rank: int, dtype: np.dtype[Any]) -> np.generic:
-    """The number of ``dtype`` with the given rank (the inverse of :func:`_ordered`)."""
-    smallest = int(np.iinfo(_INTEGER_OF[dtype]).min)
-    bits = rank if rank >= 0 else smallest - rank
-    value: np.generic = np.array([bits], dtype=_INTEGER_OF[dtype]).view(dtype)[0]
-    return value
-
-
-def smallest_float_where(
-    predicate: Callable[[np.generic], bool],
-    low: float,
-    high: float,
-    dtype: type[np.floating] = np.float32,
-) -> float:
-    r"""The smallest number of ``dtype`` in ``[low, high]`` at which ``predicate`` holds.
-
-    ``predicate`` must be monotone on the interval: false up to some number, true from it
-    on (``exp(x)`` is infinite, a softmax returns NaN...). The search bisects the bit
-    patterns of the numbers of ``dtype``, which are ordered like the numbers themselves,
-    so it returns the exact threshold, one representable number, after at most 64 calls.
-
-    Parameters
-    ----------
-    predicate : callable
-        Called with a NumPy scalar of ``dtype``, with NumPy's floating-point warnings
-        silenced (the search probes overflow on purpose); returns a truth value.
-    low, high : float
-        Finite ends of the interval, rounded to ``dtype``; ``predicate(low)`` must be false
-        and ``predicate(high)`` true.
-    dtype : {numpy.float16, numpy.float32, numpy.float64}
-
-    Returns
-    -------
-    float
-        The threshold :math:`x^\star` (as a Python float, exact): ``predicate`` is false at
-        the number of ``dtype`` just below it and true at it.
-
-    Raises
-    ------
-    ValueError
-        If ``dtype`` is not one of the three, the ends are not finite with
-        ``low <= high``, or ``predicate`` is not false at ``low`` and true at ``high``.
-
-    Examples
-    --------
-    The largest float16 is 65504, and :math:`e^x` exceeds it (rounded) from
-    :math:`x = 11.09375`, about :math:`\log 65504 = 11.0898`:
-
-    >>> smallest_float_where(lambda x: np.isinf(np.exp(x)), 0.0, 20.0, np.float16)
-    11.09375
-    """
-    kind = np.dtype(dtype)
-    if kind not in _INTEGER_OF:
-        raise ValueError(f"dtype must be float16, float32 or float64, got {kind}")
-    with np.errstate(all="ignore"):
-        return _bisect(predicate, low, high, kind)
-
-
-def _bisect(
-    predicate: Callable[[np.generic], bool], low: float, high: float, kind: np.dtype[Any]
-) -> float:
-    """:func:`smallest_float_where` after its dtype check."""
-    lo_value, hi_value = kind.type(low), kind.type(high)
-    if not (np.isfinite(lo_value) and np.isfinite(hi_value) and lo_value <= hi_value):
-        raise ValueError(
-            f"low and high must be finite in {kind} with low <= high, got {low!r} and {high!r}"
-        )
-    if predicate(lo_value) or not predicate(hi_value):
-        raise ValueError(
-            f"predicate must be false at low = {low!r} and true at high = {high!r} "
-            f"(in {kind}), so that a threshold lies between them"
-        )
-    below, at = _ordered(float(lo_value), kind), _ordered(float(hi_value), kind)
-    while at - below > 1:  # invariant: false at `below`, true at `at`
-        middle = (below + at) // 2
-        if predicate(_from_ordered(middle, kind)):
-            at = middle
-        else:
-            below = middle
-    return float(_from_ordered(at, kind))
 
 
 def logit_margin(logits: ArrayLike) -> np.ndarray:
@@ -194,6 +98,13 @@ def smoothed_margin(n_classes: int, label_smoothing: float) -> float:
     which is then also the :func:`logit_margin`. Without smoothing
     (:math:`\varepsilon = 0`) there is no such point: the loss keeps falling as the margin
     grows, and the function returns ``inf``.
+
+    This is the optimum of *one example with a fixed label*, such as a memorised training
+    point. Where the class is uncertain, with true posterior :math:`\eta(x)`, the expected
+    smoothed loss is smallest at the smoothed posterior
+    :math:`(1 - \varepsilon)\,\eta(x) + \varepsilon / K` (the cross-entropy is linear in
+    its target), whose margin is at most this one, with equality only where
+    :math:`\eta(x)` is one-hot.
 
     Parameters
     ----------
@@ -304,45 +215,79 @@ def fit_temperature(
     return temperature
 
 
-def negative_log_likelihood(logits: ArrayLike, labels: ArrayLike) -> np.ndarray:
-    r"""Mean negative log-likelihood of class indices under :math:`\operatorname{softmax}(z)`,
-    run by run: :math:`\frac1N\sum_n \bigl(\log\sum_c e^{z_{n,c}} - z_{n,y_n}\bigr)`.
+def held_out_metrics(
+    logits: ArrayLike, labels: ArrayLike, *, n_bins: int = 15
+) -> dict[str, np.ndarray]:
+    r"""Each run's accuracy, log loss, calibration and margins on held-out examples.
 
-    The held-out log loss of each run (scikit-learn's ``log_loss`` of the softmax, without
-    its clipping), computed from the logits by the log-sum-exp.
+    For logits :math:`z_n` and labels :math:`y_n`, :math:`n = 1, \dots, N`, with
+    :math:`p_n = \operatorname{softmax}(z_n)` and the confidence
+    :math:`\hat p_n = \max_c p_{n,c}` of the predicted class :math:`\hat y_n`:
+
+    - ``"accuracy"``: :math:`\frac1N \sum_n [\hat y_n = y_n]`;
+    - ``"NLL"``: the mean negative log-likelihood (log loss)
+      :math:`\frac1N\sum_n \bigl(\log\sum_c e^{z_{n,c}} - z_{n,y_n}\bigr)`, the
+      companion's ``cross_entropy`` (exact for logits that overflow a naive softmax);
+    - ``"ECE"``: the top-label expected calibration error with ``n_bins`` equal-width bins
+      (:func:`~companion.calibration.expected_calibration_error`);
+    - ``"confidence gap"``: the mean confidence minus the accuracy,
+      :math:`\frac1N\sum_n \hat p_n - \text{accuracy}`, positive for an overconfident model
+      and negative for an underconfident one;
+    - ``"median margin"``: the median of :func:`logit_margin` over the examples.
 
     Parameters
     ----------
     logits : array_like, shape (..., N, K)
+        Each run's logits (``...`` are runs), :math:`K \ge 2`, finite.
     labels : array_like of int, shape (..., N)
-        Or a shape that broadcasts to it (one set of labels for every run).
+        Their class indices, or a shape that broadcasts to it (one set for every run).
+    n_bins : int
+        Bins of the calibration error.
 
     Returns
     -------
-    numpy.ndarray, shape (...)
+    dict of str to numpy.ndarray
+        The five metrics above, in that order, each of shape ``(...)``.
 
     Examples
     --------
-    >>> round(float(negative_log_likelihood([[0.0, 0.0], [1e4, 0.0]], [0, 1])), 4)
-    5000.3466
+    >>> m = held_out_metrics([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]], [0, 0, 0])
+    >>> for name, value in m.items():
+    ...     print(f"{name}: {value:.3f}")
+    accuracy: 0.667
+    NLL: 0.496
+    ECE: 0.299
+    confidence gap: 0.188
+    median margin: 2.000
     """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(labels)
-    if y.dtype.kind not in "iu" or z.ndim < 2 or y.ndim < 1:
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"labels must be class indices (integers), got dtype {y.dtype}")
+    if z.ndim < 2 or z.shape[-1] < 2 or z.shape[-2] == 0:
         raise ValueError(
-            "logits must have shape (..., N, K) and labels be class indices of shape (..., N), "
-            f"got {z.shape} and {y.shape} ({y.dtype})"
+            f"logits must have shape (..., N, K) with N >= 1 and K >= 2, got {z.shape}"
         )
     y = _broadcast_labels(y, z)
-    picked = np.take_along_axis(_log_softmax(z), y[..., None], axis=-1)[..., 0]
-    nll: np.ndarray = -picked.mean(axis=-1)
-    return nll
+    if not np.isfinite(z).all():
+        raise ValueError("logits must be finite")
+    if y.min() < 0 or y.max() >= z.shape[-1]:
+        raise ValueError(f"labels must be class indices in [0, {z.shape[-1]})")
+    p = np.exp(_log_softmax(z))
+    accuracy: np.ndarray = (p.argmax(axis=-1) == y).mean(axis=-1)
+    losses = cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1), reduction="none")
+    return {
+        "accuracy": accuracy,
+        "NLL": np.asarray(losses).reshape(y.shape).mean(axis=-1),
+        "ECE": expected_calibration_error(y, p, n_bins=n_bins),
+        "confidence gap": p.max(axis=-1).mean(axis=-1) - accuracy,
+        "median margin": np.median(logit_margin(z), axis=-1),
+    }
 
 
 __all__ = [
     "fit_temperature",
+    "held_out_metrics",
     "logit_margin",
-    "negative_log_likelihood",
-    "smallest_float_where",
     "smoothed_margin",
 ]

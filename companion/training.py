@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from companion._checks import check_schedule
 from companion._extras import missing_extra
 
 try:
@@ -55,10 +56,7 @@ def gradient_descent(
     >>> losses.tolist(), w.item()
     ([9.0, 2.25, 0.5625], 2.625)
     """
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    check_schedule(lr, steps)
     parameters = list(parameters)
     if not parameters or not all(p.is_leaf and p.requires_grad for p in parameters):
         raise ValueError("parameters must be leaf tensors with requires_grad=True")

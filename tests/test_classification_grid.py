@@ -10,13 +10,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from sklearn.metrics import average_precision_score  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss  # noqa: E402
 
 from companion import classification_grid as cg  # noqa: E402
 from companion.calibration import expected_calibration_error  # noqa: E402
 from companion.data import GaussianClasses, flip_labels  # noqa: E402
 
-SMALL = {"seeds": [0, 1, 2], "sizes": (40, 30, 200), "steps": 5}
+SMALL = {"seeds": [0, 1, 2], "sizes": (40, 30, 200), "steps": 12}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,81 @@ def test_noisy_posterior_refuses_what_is_not_a_probability(posterior, eta):
         cg.noisy_posterior(posterior, eta)
 
 
+def test_class_conditional_noisy_posterior():
+    p = np.linspace(0, 1, 11)
+    noisy = cg.noisy_posterior(p, 0.1, 0.3)
+    np.testing.assert_allclose(noisy, p * (1 - 0.3) + (1 - p) * 0.1)
+    assert (np.diff(noisy) > 0).all()  # the order survives when eta_0 + eta_1 < 1
+    np.testing.assert_array_equal(cg.noisy_posterior(p, 0.2, 0.2), cg.noisy_posterior(p, 0.2))
+    with pytest.raises(ValueError, match="probabilities"):
+        cg.noisy_posterior(p, 0.1, 1.2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Correcting for known noise.
+
+
+def test_forward_correction_is_cross_entropy_without_noise_and_aims_at_the_clean_posterior():
+    z, y = logits_and_labels(2)
+    torch.testing.assert_close(
+        cg.forward_corrected_cross_entropy(z, y, "none", eta=0.0),
+        torch.nn.functional.cross_entropy(z, y, reduction="none"),
+    )
+    # expected loss over noisy labels with posterior eta + (1 - 2 eta) p is smallest at
+    # softmax = p, where plain cross-entropy would aim at the noisy posterior
+    p, eta = 0.8, 0.3
+    noisy = float(cg.noisy_posterior(p, eta))
+    d = torch.linspace(-5, 5, 20001, dtype=torch.float64)
+    logits = torch.stack([torch.zeros_like(d), d], 1)
+    ones, zeros = torch.ones_like(d, dtype=torch.long), torch.zeros_like(d, dtype=torch.long)
+
+    def risk(loss, **kwargs):
+        def value(target):
+            return loss(logits, target, reduction="none", **kwargs)
+
+        return noisy * value(ones) + (1 - noisy) * value(zeros)
+
+    forward = risk(cg.forward_corrected_cross_entropy, eta=eta)
+    plain = risk(torch.nn.functional.cross_entropy)
+    assert abs(float(torch.sigmoid(d[forward.argmin()])) - p) < 1e-3
+    assert abs(float(torch.sigmoid(d[plain.argmin()])) - noisy) < 1e-3
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"eta": 0.5}, "eta must be"), ({"eta": -0.1}, "eta must be")]
+)
+def test_forward_correction_refuses_a_bad_flip_rate(kwargs, match):
+    z, y = logits_and_labels(2)
+    with pytest.raises(ValueError, match=match):
+        cg.forward_corrected_cross_entropy(z, y, **kwargs)
+
+
+def test_forward_correction_needs_two_classes():
+    z, y = logits_and_labels(3)
+    with pytest.raises(ValueError, match="two logits"):
+        cg.forward_corrected_cross_entropy(z, y, eta=0.1)
+
+
+def test_logistic_fit_to_labels_is_scikit_learns_and_to_probabilities_recovers_the_truth():
+    problem = GaussianClasses(separation=2.0, priors=(3.0, 1.0))
+    ((x, y),) = problem.sample_splits([500], seeds=[0])
+    w, b = cg.fit_logistic_to_probabilities(x[0], y[0])
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(x[0], y[0])
+    np.testing.assert_allclose(w, reference.coef_[0], rtol=1e-4)
+    assert b == pytest.approx(reference.intercept_[0], rel=1e-4)
+    # fitted to the posterior itself, a logistic function of x, it finds the posterior's
+    # weights: the first feature with slope = separation, the log prior ratio as bias
+    p = problem.posterior(x[0])[:, 1]
+    w, b = cg.fit_logistic_to_probabilities(x[0], p)
+    np.testing.assert_allclose(w, [2.0, 0.0], atol=1e-8)
+    assert b == pytest.approx(-np.log(3.0))
+
+
+def test_logistic_fit_refuses_bad_targets():
+    with pytest.raises(ValueError, match="probabilities"):
+        cg.fit_logistic_to_probabilities(np.zeros((3, 2)), [0.0, 1.5, 0.5])
+
+
 # ---------------------------------------------------------------------------------------------
 # The grid.
 
@@ -122,16 +198,22 @@ def test_grid_shapes_names_and_ranges(small_grid):
     g = small_grid
     assert g.losses == list(cg.GRID_LOSSES) and g.imbalances == list(cg.IMBALANCES)
     assert g.noise_levels == [0.0, 0.25] and g.seeds == SMALL["seeds"]
+    assert g.noise == "symmetric" and g.checkpoints == [5, 10, 12]
     for name in cg.METRICS:
-        assert g.metrics[name].shape == (6, 2, 2, 3)
-    assert g.probabilities.shape == (6, 2, 2, 3, 200)
+        assert g.metrics[name].shape == g.last_metrics[name].shape == (6, 2, 2, 3)
+    for name in cg.CURVES:
+        assert g.curves[name].shape == (6, 2, 2, 3, 3)
+    assert g.probabilities.shape == g.last_probabilities.shape == (6, 2, 2, 3, 200)
     assert g.test_labels.shape == (2, 2, 3, 200)
-    assert np.isnan(g.metrics["memorised"][:, :, 0]).all()  # nothing flipped
-    noisy = g.metrics["memorised"][:, :, 1]
+    assert np.isin(g.stopped_at, g.checkpoints).all() and g.stopped_at.shape == (6, 2, 2, 3)
+    for name in ("reproduced", "memorisation"):
+        assert np.isnan(g.metrics[name][:, :, 0]).all()  # nothing flipped
+    noisy = g.metrics["reproduced"][:, :, 1]
     assert ((noisy >= 0) & (noisy <= 1)).all()
-    for name in ("accuracy", "average precision", "ECE"):
+    for name in ("accuracy", "average precision", "ECE", "Brier"):
         values = g.metrics[name]
         assert ((values >= 0) & (values <= 1)).all()
+    assert (g.metrics["log loss"] > 0).all()
 
 
 def test_test_labels_are_the_clean_labels_of_each_seed(small_grid):
@@ -145,14 +227,74 @@ def test_test_labels_are_the_clean_labels_of_each_seed(small_grid):
 
 
 def test_metrics_agree_with_the_stored_probabilities_and_scikit_learn(small_grid):
+    for g in (small_grid, small_grid.at_last_step()):
+        p, y = g.probabilities, g.test_labels[None]
+        np.testing.assert_allclose(g.metrics["accuracy"], ((p > 0.5) == y).mean(axis=-1))
+        ece = expected_calibration_error(np.broadcast_to(y, p.shape), p)
+        np.testing.assert_allclose(g.metrics["ECE"], ece)
+        for k, i, e, s in [(2, 1, 1, 0), (5, 0, 0, 2)]:  # focal, 1:9, noisy; MAE, balanced
+            labels, q = g.test_labels[i, e, s], p[k, i, e, s]
+            expected = average_precision_score(labels, q)
+            assert g.metrics["average precision"][k, i, e, s] == pytest.approx(expected)
+            assert g.metrics["log loss"][k, i, e, s] == pytest.approx(log_loss(labels, q))
+            assert g.metrics["Brier"][k, i, e, s] == pytest.approx(brier_score_loss(labels, q))
+
+
+def test_average_precision_ranks_by_the_logit_where_probabilities_saturate():
+    # The MAE trained long saturates its probabilities at exactly 0 or 1 in float64; ranked
+    # by the logit difference the points keep their order, so no ties are made up.
+    g = cg.noise_imbalance_grid(
+        {"MAE": cg.GRID_LOSSES["MAE"]}, noise_levels=[0.0], seeds=[0, 1], steps=300
+    ).at_last_step()
+    p, y = g.probabilities[0, 0, 0], g.test_labels[0, 0]
+    assert ((p == 0) | (p == 1)).mean() > 0.05
+    from_probabilities = [average_precision_score(y[s], p[s]) for s in range(2)]
+    assert (g.metrics["average precision"][0, 0, 0] > from_probabilities).all()
+
+
+def test_memorisation_is_the_reproduced_share_beyond_the_error_rate(small_grid):
     g = small_grid
-    p, y = g.probabilities, g.test_labels[None]
-    np.testing.assert_allclose(g.metrics["accuracy"], ((p > 0.5) == y).mean(axis=-1))
-    ece = expected_calibration_error(np.broadcast_to(y, p.shape), p)
-    np.testing.assert_allclose(g.metrics["ECE"], ece)
-    k, i, e, s = 2, 1, 1, 0  # the focal loss, the 1:9 problem, noisy labels, seed 0
-    expected = average_precision_score(g.test_labels[i, e, s], p[k, i, e, s])
-    assert g.metrics["average precision"][k, i, e, s] == pytest.approx(expected)
+    for metrics in (g.metrics, g.last_metrics, g.bayes):
+        expected = metrics["reproduced"] - (1 - metrics["accuracy"])
+        np.testing.assert_array_equal(metrics["memorisation"], expected)
+
+
+def test_early_stopping_takes_the_best_noisy_validation_checkpoint(small_grid):
+    g = small_grid
+    position = np.searchsorted(g.checkpoints, g.stopped_at)
+    best = g.curves["noisy valid accuracy"].argmax(axis=-1)  # the first of equal maxima
+    np.testing.assert_array_equal(position, best)
+    for name in cg.CURVES:
+        chosen = np.take_along_axis(g.curves[name], position[..., None], -1)[..., 0]
+        np.testing.assert_array_equal(g.metrics[name], chosen)
+        np.testing.assert_array_equal(g.last_metrics[name], g.curves[name][..., -1])
+    last = g.at_last_step()
+    assert (last.stopped_at == 12).all() and last.metrics is g.last_metrics
+    assert not np.array_equal(g.probabilities, last.probabilities)
+
+
+def test_a_checkpoint_is_what_a_shorter_training_run_gives(small_grid):
+    # The curves come from snapshots of one run: at step 10 they are the last step of a run
+    # trained for 10 steps.
+    short = cg.noise_imbalance_grid(noise_levels=[0.0, 0.25], **{**SMALL, "steps": 10})
+    for name in cg.CURVES:
+        np.testing.assert_array_equal(short.last_metrics[name], small_grid.curves[name][..., 1])
+
+
+def test_stopping_on_average_precision_for_the_rare_class():
+    g = cg.noise_imbalance_grid(
+        {"cross-entropy": cg.GRID_LOSSES["cross-entropy"]},
+        noise_levels=[0.2],
+        stop_on=cg.STOP_ON,
+        **SMALL,
+    )
+    position = np.searchsorted(g.checkpoints, g.stopped_at)
+    np.testing.assert_array_equal(
+        position[:, 0], g.curves["noisy valid accuracy"][:, 0].argmax(axis=-1)
+    )
+    np.testing.assert_array_equal(
+        position[:, 1], g.curves["noisy valid average precision"][:, 1].argmax(axis=-1)
+    )
 
 
 def test_noisy_validation_accuracy_is_the_clean_one_without_noise(small_grid):
@@ -161,22 +303,26 @@ def test_noisy_validation_accuracy_is_the_clean_one_without_noise(small_grid):
     assert (m["noisy valid accuracy"][:, :, 1] != m["valid accuracy"][:, :, 1]).any()
 
 
-def test_bayes_reference_and_its_memorised_share(small_grid):
+def test_bayes_reference_and_its_reproduced_share(small_grid):
     g = small_grid
     # the test points, hence the Bayes classifier's scores, are the same at every noise level
-    for name in ("accuracy", "average precision", "ECE"):
+    for name in ("accuracy", "average precision", "ECE", "log loss", "Brier"):
         np.testing.assert_array_equal(g.bayes[name][:, 0], g.bayes[name][:, 1])
     # recompute the Bayes classifier's agreement with the flipped labels for one run
     problem = GaussianClasses(separation=2.0)
-    (x, y), _, _ = problem.sample_splits(list(SMALL["sizes"]), seeds=[1])
+    (x, y), _, (x_test, y_test) = problem.sample_splits(list(SMALL["sizes"]), seeds=[1])
     noisy = flip_labels(y, 0.25, n_classes=2, seeds=[1])
     flipped = noisy != y
     bayes = problem.posterior(x)[..., 1] > 0.5
     expected = (bayes == noisy)[flipped].mean()
-    assert g.bayes["memorised"][0, 1, 1] == pytest.approx(expected)
-    # the noisy-posterior ECE is 2 eta times the mean distance of p from 1/2
-    assert (g.bayes["noisy posterior ECE"][:, 0] == 0).all()
-    assert (g.bayes["noisy posterior ECE"][:, 1] > 0).all()
+    assert g.bayes["reproduced"][0, 1, 1] == pytest.approx(expected)
+    # the noisy posterior's ECE, estimated on the clean test labels like the networks'
+    p = problem.posterior(x_test)[..., 1]
+    noisy_ece = expected_calibration_error(y_test, cg.noisy_posterior(p, 0.25))
+    assert g.bayes["noisy posterior ECE"][0, 1, 1] == pytest.approx(float(noisy_ece[0]))
+    np.testing.assert_array_equal(g.bayes["noisy posterior ECE"][:, 0], g.bayes["ECE"][:, 0])
+    # symmetric noise leaves the decision alone
+    np.testing.assert_array_equal(g.bayes["noisy posterior accuracy"], g.bayes["accuracy"])
 
 
 def test_a_proper_loss_learns_the_noisy_posterior_with_enough_data():
@@ -190,12 +336,56 @@ def test_a_proper_loss_learns_the_noisy_posterior_with_enough_data():
         sizes=(4000, 10, 4000),
         n_hidden=0,
         steps=300,
-    )
+    ).at_last_step()
     theory = g.bayes["noisy posterior ECE"][0, 0]
     np.testing.assert_allclose(g.metrics["ECE"][0, 0, 0], theory, atol=0.02)
     assert theory.min() > 0.1
     # and it keeps the Bayes classifier's accuracy: symmetric noise leaves the decision alone
     np.testing.assert_allclose(g.metrics["accuracy"][0, 0, 0], g.bayes["accuracy"][0, 0], atol=0.01)
+
+
+def test_missed_positives_relabel_only_positives_exactly():
+    problem = GaussianClasses(separation=2.0, priors=(3.0, 1.0))
+    ((_, y),) = problem.sample_splits([400], seeds=[0, 1])
+    noisy = cg.miss_positives(y, [0.25, 0.5], seeds=[0, 1])
+    assert ((noisy == 1) <= (y == 1)).all()  # no negative became positive
+    assert ((y == 1) & (noisy == 0)).sum(axis=1).tolist() == [25, 50]  # of 100 positives
+    assert (y == cg.miss_positives(y, 0.0, seeds=[0, 1])).all()
+    # a Monte Carlo check of the noisy posterior (1 - eta_1) p, at posterior 0.8
+    rng = np.random.default_rng(1)
+    labels = (rng.random((1, 100_000)) < 0.8).astype(np.int64)
+    missed = cg.miss_positives(labels, 0.3, seeds=[0])
+    assert abs(missed.mean() - float(cg.noisy_posterior(0.8, 0.0, 0.3))) < 0.005
+
+
+@pytest.mark.parametrize(
+    "y, fraction, match",
+    [
+        (np.array([[0, 2]]), 0.1, r"class indices in \[0, 2\), got 2"),
+        (np.array([0, 1]), 0.1, "shape"),
+        (np.array([[0, 1]]), 1.5, "fraction"),
+    ],
+)
+def test_missed_positives_refuse_bad_input(y, fraction, match):
+    with pytest.raises(ValueError, match=match):
+        cg.miss_positives(y, fraction, seeds=[0])
+
+
+def test_a_grid_with_missed_positives():
+    g = cg.noise_imbalance_grid(
+        {"cross-entropy": cg.GRID_LOSSES["cross-entropy"]},
+        noise_levels=[0.6],
+        imbalances={"balanced": None},
+        noise="missed positives",
+        **SMALL,
+    )
+    assert g.noise == "missed positives"
+    # with 60% of the positives missed the noisy posterior 0.4 p never exceeds 1/2: its
+    # decision calls everything negative, right on half of the balanced test points
+    np.testing.assert_allclose(g.bayes["noisy posterior accuracy"], 0.5)
+    assert (g.bayes["accuracy"] > 0.75).all()
+    with pytest.raises(ValueError, match=r"shares in \[0, 1\) for missed positives"):
+        cg.noise_imbalance_grid(noise_levels=[1.0], noise="missed positives", **SMALL)
 
 
 def test_the_grid_is_deterministic():
@@ -223,7 +413,7 @@ def test_summary_and_paired_difference(small_grid):
     np.testing.assert_allclose(gap, runs.mean(axis=-1))
     np.testing.assert_allclose(se, runs.std(axis=-1, ddof=1) / np.sqrt(3))
     with pytest.raises(ValueError, match="metric must be one of"):
-        g.mean("log loss")
+        g.mean("cost")
 
 
 @pytest.mark.parametrize(
@@ -235,6 +425,9 @@ def test_summary_and_paired_difference(small_grid):
         ({"losses": {}}, "at least one"),
         ({"imbalances": {}}, "at least one"),
         ({"steps": 0}, "steps"),
+        ({"noise": "asymmetric"}, "noise must be one of"),
+        ({"stop_on": "log loss"}, "stop_on must be one of"),
+        ({"stop_on": {"balanced": "accuracy"}}, "map every imbalance"),
     ],
 )
 def test_bad_grids_are_refused(kwargs, match):
@@ -254,6 +447,24 @@ def test_plot_noise_grid_draws_every_loss_and_the_references(small_grid):
     names = [text.get_text() for text in fig.legends[0].get_texts()]
     assert names == [*small_grid.losses, "true posterior", "noisy posterior"]
     assert axes[1].get_title() == "ECE, 1:9"
+    plt.close(fig)
+
+
+def test_plot_training_curves_draws_the_mean_curve_of_every_loss(small_grid):
+    fig, axes = plt.subplots(2, 1)
+    panels = [("accuracy", "balanced", 0.25), ("memorisation", "1:9", 0.25)]
+    cg.plot_training_curves(small_grid, axes, panels)
+    line = axes[0].get_lines()[0]
+    np.testing.assert_array_equal(line.get_xdata(), small_grid.checkpoints)
+    np.testing.assert_allclose(
+        line.get_ydata(), small_grid.curves["accuracy"][0, 0, 1].mean(axis=0)
+    )
+    assert len(axes[1].get_lines()) == 7  # and the Bayes classifier's memorisation
+    names = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert names == [*small_grid.losses, "true posterior"]
+    assert axes[0].get_title() == "accuracy, balanced, 25% flipped"
+    with pytest.raises(ValueError, match="metric must be one of"):
+        cg.plot_training_curves(small_grid, axes, [("ECE", "balanced", 0.25)] * 2)
     plt.close(fig)
 
 

@@ -99,6 +99,79 @@ def test_the_error_replaces_pytorchs_index_error():
         companion.cross_entropy(torch.zeros(2, 3), torch.tensor([0, 3]))
 
 
+KERNEL_CALLS = [  # (loss, input shape, target, keyword arguments, bad index, its position)
+    (companion.cross_entropy, (3,), 5, {}, 5, ()),
+    (companion.nll_loss, (3,), -1, {"weight": [1.0, 2.0, 3.0]}, -1, ()),
+    (
+        companion.cross_entropy,
+        (2, 3, 2, 2),
+        [[[0, 1], [2, 0]], [[1, 9], [-2, 0]]],
+        {},
+        9,
+        (1, 0, 1),
+    ),
+    (companion.nll_loss, (2, 3, 2), [[0, -100], [-7, 3]], {"reduction": "none"}, -7, (1, 0)),
+    (companion.cross_entropy, (4, 3), [0, 1, 2, 3], {"label_smoothing": 0.1}, 3, (3,)),
+    (
+        companion.cross_entropy,
+        (4, 3),
+        [0, -5, 2, 3],
+        {"label_smoothing": 0.1, "weight": [1.0, 2.0, 3.0], "reduction": "sum"},
+        -5,
+        (1,),
+    ),
+    (companion.multi_margin_loss, (3,), 3, {"p": 2}, 3, ()),
+    (companion.multi_margin_loss, (3, 3), [2, 0, -100], {"weight": [1.0, 2.0, 3.0]}, -100, (2,)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize(
+    ("fn", "shape", "target", "kwargs", "value", "position"),
+    KERNEL_CALLS,
+    ids=lambda v: getattr(v, "__name__", None),
+)
+def test_the_first_bad_index_is_named_on_every_path(
+    fn, shape, target, kwargs, value, position, dtype
+):
+    """On CPU tensors PyTorch's kernel finds a bad index (IndexError or RuntimeError) and the
+    companion names the first one; float16 runs the formula, checked before."""
+    x = torch.zeros(shape, dtype=getattr(torch, dtype), requires_grad=True)
+    message = f"target holds class index {value} at position {position}; class indices must be"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fn(x, torch.tensor(target), **kwargs)
+
+
+def test_valid_class_indices_on_cpu_tensors_are_left_to_pytorchs_kernel(monkeypatch):
+    """The companion's range check reads every index: on the CPU kernels, which check the range
+    themselves, it runs only once the kernel has failed; on float16 tensors (the formula) and
+    for the reference formulas it runs first."""
+    calls = []
+    monkeypatch.setattr(
+        "companion.losses.classification.check_class_indices", lambda *a: calls.append(a)
+    )
+    x, y = torch.zeros(4, 3), torch.tensor([0, 1, 2, 1])
+    for fn in (companion.cross_entropy, companion.nll_loss, companion.multi_margin_loss):
+        fn(x, y)
+        fn(x, y, reduction="none")
+    assert calls == []
+    companion.cross_entropy(x.half(), y)
+    companion.nll_loss_reference(x, y)
+    companion.multi_margin_loss_reference(x, y)
+    assert len(calls) == 3
+
+
+def test_other_kernel_errors_pass_through(monkeypatch):
+    """An error of PyTorch's kernel with every class index in range is raised as it is."""
+
+    def fail(*args, **kwargs):
+        raise IndexError("an error that is not about the targets")
+
+    monkeypatch.setattr(torch.nn.functional, "nll_loss", fail)
+    with pytest.raises(IndexError, match="an error that is not about the targets"):
+        companion.nll_loss(torch.zeros(2, 3), torch.tensor([0, 2]))
+
+
 @pytest.mark.parametrize("fn", WITH_IGNORE_INDEX, ids=fn_id)
 def test_class_index_error_names_ignore_index_and_the_position_in_extra_axes(fn):
     x = np.zeros((2, 3, 2, 2))
@@ -426,6 +499,29 @@ def test_strings_booleans_and_complex_inputs_are_type_errors(fn):
 
 
 # --------------------------------------------------------------------------- accepted input
+
+
+@pytest.mark.parametrize("fn", ALL, ids=fn_id)
+def test_array_api_2022_12_gives_the_same_results(fn):
+    """API 2022.12 lacks minimum, maximum, take_along_axis and __array_namespace_info__; the
+    formulas use where, and zeros and asarray for the default dtypes, with identical results
+    (for Python-list and integer arguments too)."""
+    input, target = valid_args(fn)
+    input, target = input.tolist(), target.tolist()
+    weight = [1.0, 2.0, 0.5] if fn in WITH_CLASS_WEIGHT else None
+    kwargs = {} if weight is None else {"weight": array_api_strict.asarray(weight)}
+    results = []
+    for version in ("2022.12", "2023.12", None):  # None: array-api-strict's default, the newest
+        with array_api_strict.ArrayAPIStrictFlags(api_version=version):
+            for reduction in ("none", "sum"):
+                x, t = array_api_strict.asarray(input), array_api_strict.asarray(target)
+                results.append(fn(x, t, reduction=reduction, **kwargs))
+                results.append(fn(x, target, reduction=reduction))  # a list target
+    results = [to_numpy(r) for r in results]
+    for old, new in zip(results[:4], results[-4:], strict=True):
+        np.testing.assert_array_equal(old, new)
+    for middle, new in zip(results[4:8], results[-4:], strict=True):
+        np.testing.assert_array_equal(middle, new)
 
 
 def test_python_lists_are_numpy_arrays():

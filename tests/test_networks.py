@@ -503,6 +503,64 @@ def test_class_indices_per_run_train_each_run_on_its_own_labels():
     np.testing.assert_array_equal(both.losses[:, 1], second.losses[:, 0])
 
 
+def distillation(z, q, reduction, temperature):
+    """T^2 KL(q || softmax(z / T)) per logit, with T a number or one per row."""
+    return temperature**2 * kl_div(F.log_softmax(z / temperature, 1), q, reduction=reduction)
+
+
+def test_run_loss_kwargs_equal_one_training_per_run_with_its_own_argument():
+    x, y = class_data(23)
+    rng = np.random.default_rng(3)
+    soft = np.stack([np.exp(rng.normal(size=(23, 3))) for _ in range(3)])
+    soft /= soft.sum(-1, keepdims=True)  # one set of soft targets per run
+    temperatures = [1.0, 2.5, 6.0]
+    options = dict(lr=0.05, optimizer="adam", batch_size=7, epochs=3, dtype=torch.float64)
+    joint = train_classifier(
+        x, soft, distillation, seeds=[4, 9, 4], n_hidden=5,
+        run_loss_kwargs={"temperature": np.array(temperatures)[:, None]}, **options,
+    )  # fmt: skip
+    for run, (seed, t) in enumerate(zip([4, 9, 4], temperatures, strict=True)):
+        alone = train_classifier(
+            x, soft[run], distillation, seeds=[seed], n_hidden=5,
+            loss_kwargs={"temperature": torch.tensor(t, dtype=torch.float64)}, **options,
+        )  # fmt: skip
+        np.testing.assert_allclose(joint.losses[:, run], alone.losses[:, 0], rtol=1e-12)
+        for w_joint, w_alone in zip(joint.model.weights, alone.model.weights, strict=True):
+            torch.testing.assert_close(w_joint[run], w_alone[0], rtol=1e-12, atol=1e-12)
+
+
+def test_run_loss_kwargs_reach_the_rows_of_their_own_run():
+    x, y = class_data(23)  # shuffled mini-batches of 7, 7, 7 and 2 rows
+
+    def run_index(z, t, reduction, run):
+        return 0 * z.sum(1) + run  # each row's loss is the index of the run it came from
+
+    result = train_classifier(
+        x, y, run_index, seeds=[0, 1, 2, 3], lr=0.1, n_out=3, batch_size=7, epochs=2,
+        run_loss_kwargs={"run": np.arange(4)},
+    )  # fmt: skip
+    assert result.losses.shape == (8, 4)
+    np.testing.assert_array_equal(result.losses, np.broadcast_to(np.arange(4.0), (8, 4)))
+
+
+@pytest.mark.parametrize(
+    ("run_kwargs", "shared", "message"),
+    [
+        ({"temperature": np.ones(3)}, {}, r"shape \(2, \.\.\.\), got \(3,\)"),
+        ({"temperature": 2.0}, {}, r"one entry per run .* got \(\)"),
+        ({"temperature": np.ones((2, 1))}, {"temperature": 1.0}, "in both loss_kwargs and"),
+    ],
+)
+def test_run_loss_kwargs_are_checked(run_kwargs, shared, message):
+    x, y = class_data(8)
+    targets = np.eye(3)[y]
+    with pytest.raises(ValueError, match=message):
+        train_classifier(
+            x, targets, distillation, seeds=[0, 1], lr=0.1,
+            loss_kwargs=shared, run_loss_kwargs=run_kwargs,
+        )  # fmt: skip
+
+
 def test_softmax_regression_reaches_the_bayes_accuracy_on_held_out_data():
     problem = GaussianClasses(n_classes=3, separation=3.0)
     (x, y), (x_test, y_test) = problem.sample_splits([600, 4000], seeds=range(5))
@@ -616,3 +674,46 @@ def test_seeds_must_be_a_sequence():
         train_classifier(x, y, cross_entropy, seeds=3, lr=0.1, n_out=3)
     with pytest.raises(TypeError, match="seeds must be a sequence of integers, one per run"):
         train_mlp(x[:, 0], x[:, 1], mse_loss, seeds="01", lr=0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots: the weights after chosen steps, from the same training run
+
+
+def test_a_snapshot_is_the_network_a_shorter_training_run_returns():
+    # Full batch: step t of a long run is the last step of a run of t epochs.
+    problem = GaussianClasses(separation=2.0)
+    (x, y), _ = problem.sample_splits([40, 10], seeds=[0, 1])
+    kwargs = {"seeds": [0, 1], "lr": 0.05, "n_out": 2, "optimizer": "adam", "batch_size": 40}
+    long = train_classifier(x, y, cross_entropy, epochs=12, snapshots=[3, 7, 12], **kwargs)
+    assert list(long.snapshots) == [3, 7, 12]
+    for steps in (3, 7):
+        short = train_classifier(x, y, cross_entropy, epochs=steps, **kwargs)
+        for kept, expected in zip(long.snapshots[steps].weights, short.model.weights, strict=True):
+            assert torch.equal(kept, expected)
+    for kept, final in zip(long.snapshots[12].weights, long.model.weights, strict=True):
+        assert torch.equal(kept, final)
+    # a copy, not a view of weights that training went on to change
+    assert not torch.equal(long.snapshots[3].w1, long.model.w1)
+
+
+def test_snapshots_with_shuffled_mini_batches_match_fewer_epochs():
+    x, y = line_data(20)
+    kwargs = {"seeds": [3, 4], "lr": 0.05, "batch_size": 6, "n_hidden": 5}  # 4 steps per epoch
+    long = train_mlp(x, y, mse_loss, epochs=5, snapshots=(8, 20), **kwargs)
+    two_epochs = train_mlp(x, y, mse_loss, epochs=2, **kwargs)
+    grid = torch.linspace(-2, 2, 7)[:, None]
+    assert torch.equal(long.snapshots[8](grid), two_epochs.model(grid))
+    assert torch.equal(long.snapshots[20](grid), long.model(grid))
+
+
+def test_no_snapshots_by_default():
+    x, y = line_data(10)
+    assert train_mlp(x, y, mse_loss, seeds=[0], lr=0.1, epochs=2).snapshots == {}
+
+
+@pytest.mark.parametrize("snapshots", [[0], [5], [2.0], [True], [-1]])
+def test_snapshots_outside_the_training_run_are_refused(snapshots):
+    x, y = line_data(10)
+    with pytest.raises(ValueError, match=r"snapshots must be steps in \[1, 4\]"):
+        train_mlp(x, y, mse_loss, seeds=[0], lr=0.1, batch_size=5, epochs=2, snapshots=snapshots)

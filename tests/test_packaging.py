@@ -8,6 +8,7 @@ modules that need an extra must say which one.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -29,11 +30,34 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 VERSION = re.search(
     r'^__version__ = "(.+)"$', (ROOT / "companion" / "__init__.py").read_text(), flags=re.M
 ).group(1)
-# What each module that needs an extra must name when the extra is not installed.
+# What each module or function that needs an extra must name when the extra is not installed
+# (test_every_optional_import_names_its_extra finds them all in the source).
 EXTRA_ERRORS = {
     "import companion.training": "torch",
+    "import companion.networks": "torch",
+    "import companion.classification_grid": "torch",
+    "from companion.binary import train_linear_classifier as f; "
+    "f([0.0], [0], None, weights=[0.0], biases=0.0, lr=1.0, steps=1)": "torch",
     "import companion.plotting": "plot",
+    "from companion.experiments import plot_grid; plot_grid(None, [])": "plot",
+    "from companion.experiments import plot_outlier_sweep as f; f(None, [], None)": "plot",
     "from companion.experiments import robust_fit_widget; robust_fit_widget()": "widgets",
+}
+# scikit-learn and SciPy are no dependency of the companion: importing them is an error.
+NOT_DEPENDENCIES = ("sklearn", "scipy")
+DEPENDENCIES = {"numpy", "array_api_compat", "companion", "__future__"}
+# Each extra, and the top-level modules it installs (its requirements' names as modules).
+EXTRA_MODULES = {
+    extra: {Requirement(r).name.replace("-", "_") for r in requirements}
+    for extra, requirements in PYPROJECT["project"]["optional-dependencies"].items()
+}
+# Imports of an optional dependency that need no extra-naming error: the losses import PyTorch
+# only to handle a tensor they were given, and the book style loads matplotlib-inline only
+# inside a running IPython kernel, which ships it.
+LAZY_IMPORTS = {
+    ("companion/losses/_common.py", "torch"),
+    ("companion/losses/_validation.py", "torch"),
+    ("companion/plotting.py", "matplotlib_inline"),
 }
 
 
@@ -171,7 +195,7 @@ def test_the_wheel_alone_names_the_extra_a_module_needs(wheel_python, tmp_path, 
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("ImportError: ")
     assert last_line.endswith(f'pip install "{NAME}[{extra}]"'), last_line
-    if extra == "torch":  # the message both READMEs show
+    if statement == "import companion.training":  # the message both READMEs show
         assert last_line in (ROOT / "README.md").read_text()
         assert last_line in (ROOT / "companion" / "README.md").read_text()
 
@@ -186,3 +210,70 @@ def test_a_missing_dependency_names_the_extra(statement, extra):
     last_line = result.stderr.strip().splitlines()[-1]
     expected = f'needs {hidden[0]}, which is not installed: pip install "{NAME}[{extra}]"'
     assert last_line.startswith("ImportError: ") and last_line.endswith(expected), last_line
+
+
+def optional_imports() -> list[tuple[str, str, str, str | None]]:
+    """``(file, where, module, extra)`` for every import of a module that is not a dependency
+    (not NumPy, array-api-compat or the standard library) anywhere in the companion: ``where``
+    is ``'<module>'`` or the enclosing function, ``extra`` the one its ``missing_extra`` error
+    names (None if the import is not inside ``try: ... except ModuleNotFoundError`` that raises
+    ``missing_extra``)."""
+    found: list[tuple[str, str, str, str | None]] = []
+    for path in sorted((ROOT / "companion").rglob("*.py")):
+        file = str(path.relative_to(ROOT))
+        _collect_imports(ast.parse(path.read_text()), file, "<module>", None, found)
+    return found
+
+
+def _collect_imports(node: ast.AST, file: str, where: str, extra: str | None, found: list) -> None:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        where, extra = node.name, None
+    if isinstance(node, ast.Try):
+        calls = [
+            call
+            for handler in node.handlers
+            for call in ast.walk(handler)
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "missing_extra"
+        ]
+        if calls:
+            for child in node.body:
+                _collect_imports(child, file, where, ast.literal_eval(calls[0].args[1]), found)
+            return
+    names = []
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+        names = [node.module or ""]
+    for name in names:
+        top = name.split(".")[0]
+        if top not in DEPENDENCIES and top not in sys.stdlib_module_names:
+            found.append((file, where, top, extra))
+    for child in ast.iter_child_nodes(node):
+        _collect_imports(child, file, where, extra, found)
+
+
+def test_every_optional_import_names_its_extra():
+    """Every import of an optional dependency is inside ``try`` with a ``missing_extra`` error
+    that names the extra installing it, and EXTRA_ERRORS calls each such module or function
+    (so the tests above check the message); scikit-learn and SciPy are never imported."""
+    imports = optional_imports()
+    assert {(f, m) for f, _, m, _ in imports} >= LAZY_IMPORTS  # none of them is stale
+    # A function of a module that imports the dependency itself, guarded, finds it there.
+    guarded = {(f, m) for f, where, m, extra in imports if where == "<module>" and extra}
+    statements = " ".join(EXTRA_ERRORS)
+    for file, where, module, extra in imports:
+        if (file, module) in LAZY_IMPORTS or (where != "<module>" and (file, module) in guarded):
+            continue
+        assert module not in NOT_DEPENDENCIES, (
+            f"{file} ({where}) imports {module}, which is no dependency of the companion: "
+            "declare an extra in pyproject.toml (and name it with missing_extra), or do without"
+        )
+        installing = [e for e, modules in EXTRA_MODULES.items() if module in modules]
+        assert installing, f"{file} ({where}) imports {module}, which no extra installs"
+        assert extra in installing, (
+            f"{file} ({where}) imports {module} without a missing_extra error naming an extra "
+            f"that installs it ({' or '.join(map(repr, installing))}; it names {extra!r})"
+        )
+        dotted = file.removesuffix(".py").replace("/", ".")
+        called = f"import {dotted}" if where == "<module>" else where
+        assert called in statements, f"EXTRA_ERRORS does not exercise {dotted} ({where})"

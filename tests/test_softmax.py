@@ -1,4 +1,4 @@
-"""companion.softmax: thresholds of floating-point formulas, logit margins, temperature scaling."""
+"""companion.softmax: logit margins, temperature scaling and held-out metrics."""
 
 from __future__ import annotations
 
@@ -8,73 +8,16 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.metrics import log_loss
+from sklearn.metrics import accuracy_score, log_loss
 
 from companion import cross_entropy, cross_entropy_grad
+from companion.calibration import expected_calibration_error
 from companion.softmax import (
     fit_temperature,
+    held_out_metrics,
     logit_margin,
-    negative_log_likelihood,
-    smallest_float_where,
     smoothed_margin,
 )
-
-ALL_FLOAT16 = np.arange(2**16, dtype=np.uint16).view(np.float16)
-FINITE_FLOAT16 = np.sort(ALL_FLOAT16[np.isfinite(ALL_FLOAT16)])
-
-
-def overflows(x: np.generic) -> bool:
-    return bool(np.isinf(np.exp(x)))
-
-
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_exp_overflow_threshold_is_the_first_number_whose_exp_is_infinite(dtype):
-    threshold = smallest_float_where(overflows, 0.0, 1000.0, dtype)
-    x = dtype(threshold)
-    below = np.nextafter(x, dtype(0))
-    with np.errstate(over="ignore"):
-        assert np.isinf(np.exp(x)) and np.isfinite(np.exp(below))
-    # just above log(largest finite number), within the spacing of the numbers there
-    assert 0 <= threshold - math.log(float(np.finfo(dtype).max)) <= 2 * float(np.spacing(x))
-
-
-@pytest.mark.parametrize(
-    ("low", "high", "cut"),
-    [(0.0, 100.0, 3.3), (-100.0, 100.0, -2.7), (-100.0, 0.0, -0.001), (-1.0, 1.0, 0.0)],
-)
-def test_threshold_equals_brute_force_over_every_float16(low, high, cut):
-    def predicate(x):
-        return bool(x >= cut)
-
-    inside = FINITE_FLOAT16[(FINITE_FLOAT16 >= low) & (FINITE_FLOAT16 <= high)]
-    expected = float(inside[inside >= cut].min())
-    assert smallest_float_where(predicate, low, high, np.float16) == expected
-
-
-def test_threshold_search_calls_the_predicate_at_most_64_times():
-    calls = []
-
-    def predicate(x):
-        calls.append(x)
-        return bool(x >= 1e-300)
-
-    found = smallest_float_where(predicate, -1e308, 1e308, np.float64)
-    assert found >= 1e-300 and np.nextafter(found, 0.0) < 1e-300
-    assert len(calls) <= 66  # two ends and the bisection of 2**64 bit patterns
-    assert all(isinstance(x, np.float64) for x in calls)
-
-
-def test_threshold_search_rejects_what_it_cannot_search():
-    with pytest.raises(ValueError, match="dtype must be float16, float32 or float64"):
-        smallest_float_where(overflows, 0.0, 1.0, np.int32)
-    with pytest.raises(ValueError, match="finite"):
-        smallest_float_where(overflows, 0.0, math.inf, np.float32)
-    with pytest.raises(ValueError, match="low <= high"):
-        smallest_float_where(overflows, 5.0, 1.0, np.float32)
-    with pytest.raises(ValueError, match="false at low"):
-        smallest_float_where(overflows, 0.0, 10.0, np.float32)  # never true
-    with pytest.raises(ValueError, match="false at low"):
-        smallest_float_where(overflows, 100.0, 200.0, np.float32)  # already true
 
 
 def test_logit_margin_is_top_minus_mean_of_the_rest():
@@ -167,23 +110,46 @@ def test_fit_temperature_rejects_bad_input():
         fit_temperature(z, y, bounds=(2.0, 1.0))
 
 
-def test_negative_log_likelihood_equals_log_loss_and_cross_entropy():
+def test_held_out_metrics_equal_scikit_learn_and_the_companion_run_by_run():
     rng = np.random.default_rng(5)
     z = rng.normal(scale=3.0, size=(3, 40, 5))
     y = rng.integers(0, 5, size=(3, 40))
-    nll = negative_log_likelihood(z, y)
+    metrics = held_out_metrics(z, y)
+    assert list(metrics) == ["accuracy", "NLL", "ECE", "confidence gap", "median margin"]
     for run in range(3):
-        expected = log_loss(y[run], softmax(z[run], axis=1), labels=range(5))
-        assert nll[run] == pytest.approx(expected, rel=1e-10)
-        assert nll[run] == pytest.approx(float(cross_entropy(z[run], y[run])), rel=1e-12)
+        p = softmax(z[run], axis=1)
+        assert metrics["accuracy"][run] == accuracy_score(y[run], p.argmax(axis=1))
+        expected = log_loss(y[run], p, labels=range(5))
+        assert metrics["NLL"][run] == pytest.approx(expected, rel=1e-10)
+        assert metrics["NLL"][run] == pytest.approx(float(cross_entropy(z[run], y[run])), rel=1e-12)
+        ece = float(expected_calibration_error(y[run], p))
+        assert metrics["ECE"][run] == pytest.approx(ece, rel=1e-12)
+        confidence = p.max(axis=1).mean()
+        assert metrics["confidence gap"][run] == pytest.approx(
+            confidence - metrics["accuracy"][run], rel=1e-12
+        )
+        assert metrics["median margin"][run] == np.median(logit_margin(z[run]))
     # one set of labels for every run broadcasts
-    np.testing.assert_allclose(
-        negative_log_likelihood(z, y[0]),
-        [negative_log_likelihood(z[run], y[0]) for run in range(3)],
-    )
-    # exact for logits that would overflow a naive softmax
-    assert float(negative_log_likelihood([[1e4, 0.0]], [1])) == 1e4
-    with pytest.raises(ValueError, match="class indices"):
-        negative_log_likelihood(z, y.astype(float))
+    shared = held_out_metrics(z, y[0])
+    for name, values in shared.items():
+        np.testing.assert_allclose(values, [held_out_metrics(z[r], y[0])[name] for r in range(3)])
+
+
+def test_held_out_metrics_are_exact_where_a_naive_softmax_overflows():
+    metrics = held_out_metrics([[1e4, 0.0], [0.0, 1e4]], [1, 1])
+    assert float(metrics["NLL"]) == 5e3 and float(metrics["accuracy"]) == 0.5
+    assert float(metrics["confidence gap"]) == 0.5  # certain of both, right once
+
+
+def test_held_out_metrics_reject_bad_input():
+    z, y = np.zeros((3, 4, 3)), np.zeros((3, 4), dtype=int)
+    with pytest.raises(TypeError, match="class indices"):
+        held_out_metrics(z, y.astype(float))
     with pytest.raises(ValueError, match="do not match"):
-        negative_log_likelihood(z, y[:, :10])
+        held_out_metrics(z, y[:, :2])
+    with pytest.raises(ValueError, match="K >= 2"):
+        held_out_metrics(z[..., :1], y)
+    with pytest.raises(ValueError, match="finite"):
+        held_out_metrics(np.full_like(z, np.nan), y)
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        held_out_metrics(z, y + 3)

@@ -131,9 +131,11 @@ DOCS.update(
         If their shapes differ, or ``reduction`` is not ``'mean'``, ``'batchmean'``,
         ``'sum'`` or ``'none'``.""",
         "value_checks": """The checks that read values (class indices in range, probabilities in
-    [0, 1]) run on NumPy, array-api-strict and PyTorch tensors. They are skipped on lazy
-    arrays (dask; JAX, which may be traced) and on tensors under ``torch.compile`` or a
-    ``torch.func`` transform, where reading a value would compute the graph or break it.""",
+    [0, 1]) run on NumPy, array-api-strict, PyTorch and JAX arrays whose values are known.
+    They are skipped on dask arrays and on traced values (``jax.jit``, ``jax.vmap``,
+    ``torch.compile``, ``torch.func`` transforms), where reading a value would compute the
+    graph or break it; there the formulas give NaN for a class index out of range (see
+    :mod:`companion.losses.classification`).""",
         "classification_pytorch": """On PyTorch tensors the result is computed by
     :mod:`torch.nn.functional`'s kernel after the companion's checks; the formula above is the
     reference it is tested against. For the deliberate differences from PyTorch see

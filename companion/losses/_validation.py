@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 from typing import Any, Literal, overload
 
 import array_api_compat
@@ -142,6 +143,13 @@ def _default_float(xp: Any, x: Any) -> Any:
 
 
 @functools.cache
+def default_index_dtype(xp: Any) -> Any:
+    """The library's default integer dtype (that of ``asarray(0)``): int64, or int32 for JAX
+    without 64-bit types. Array API 2022.12 has no ``__array_namespace_info__`` to ask."""
+    return xp.asarray(0).dtype
+
+
+@functools.cache
 def _dtype_kind(xp: Any, dtype: Any) -> str:
     """The array API kind of ``dtype`` ('real floating', 'integral', ...), cached per dtype."""
     for kind in ("real floating", "integral", "bool", "complex floating"):
@@ -164,18 +172,31 @@ def _as_float_array(name: str, x: Any, xp: Any) -> Any:
     raise TypeError(f"{name} must hold real numbers; got dtype {x.dtype}")
 
 
-def _from_python(name: str, value: Any, xp: Any, like: Any) -> Any:
+def _all_integers(value: Any) -> bool:
+    """Whether a Python number or (nested) list holds integers only (and at least one)."""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_all_integers(item) for item in value)
+    return isinstance(value, numbers.Integral)
+
+
+def _from_python(name: str, value: Any, xp: Any, like: Any, *, integers: bool = False) -> Any:
     """Convert a Python scalar or (nested) list to an array of ``like``'s library.
 
     It takes ``like``'s floating dtype when ``like`` is floating (a Python number has no
-    precision of its own), otherwise the library's default float.
+    precision of its own), otherwise the library's default float; with ``integers``, a value
+    that holds integers only (class indices) becomes the library's default integer dtype.
+    The checks are pure Python (no ``np.asarray``), so ``torch.compile(fullgraph=True)``
+    traces them.
     """
     _reject_non_numeric(name, value)
+    device = array_api_compat.device(like)
+    if integers and _all_integers(value):
+        return xp.asarray(value, device=device)
     if _dtype_kind(xp, like.dtype) == "real floating":
         dtype = like.dtype
     else:
         dtype = _default_float(xp, like)
-    return xp.asarray(value, dtype=dtype, device=array_api_compat.device(like))
+    return xp.asarray(value, dtype=dtype, device=device)
 
 
 # Array type -> its namespace, for the common call with two arrays of one type
@@ -277,55 +298,12 @@ def check_input_target(input: Any, target: Any) -> tuple[Any, Any, Any]:
 _CLASS_AXIS_SHAPES = "(C,), (N, C) or (N, C, d1, ..., dk)"
 
 
-@functools.cache
-def _kind(xp: Any, dtype: Any) -> str:
-    """The array API kind of ``dtype``: 'real floating', 'integral', 'bool', ..."""
-    for kind in ("real floating", "integral", "bool", "complex floating"):
-        if xp.isdtype(dtype, kind):
-            return kind
-    return "other"
+def _same_library(xp: Any, name: str, value: Any, like: Any, *, integers: bool) -> Any:
+    """``value`` (an array or Python object) as an array of ``like``'s library and device.
 
-
-def _python_kind(name: str, value: Any) -> str:
-    """'integral' or 'real floating' for a Python number or (nested) list; else TypeError."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an array or a real number, not a string; got {value!r}")
-    kind = np.asarray(value).dtype.kind
-    if kind in "iu":
-        return "integral"
-    if kind == "f":
-        return "real floating"
-    what = {"b": "booleans", "c": "complex numbers"}.get(kind, f"dtype {np.asarray(value).dtype}")
-    raise TypeError(f"{name} must hold real numbers, not {what}; got {value!r}")
-
-
-def _real_floating(name: str, x: Any, xp: Any) -> Any:
-    """``x`` with a real floating dtype (integers promoted to the default float); else TypeError."""
-    kind = _kind(xp, x.dtype)
-    if kind == "real floating":
-        return x
-    if kind == "integral":
-        info = xp.__array_namespace_info__()
-        default = info.default_dtypes(device=array_api_compat.device(x))["real floating"]
-        return xp.astype(x, default)
-    what = {"bool": "booleans", "complex floating": "complex numbers"}.get(kind, "other values")
-    raise TypeError(f"{name} must hold real numbers, not {what}; got dtype {x.dtype}")
-
-
-# Array type -> its namespace (``array_namespace`` costs microseconds, a look-up does not).
-_CLASSIFICATION_NAMESPACES: dict[type, Any] = {}
-
-
-def _namespace_of(x: Any) -> Any:
-    """The array namespace of one array, cached per array type."""
-    xp = _CLASSIFICATION_NAMESPACES.get(type(x))
-    if xp is None:
-        xp = _CLASSIFICATION_NAMESPACES[type(x)] = array_api_compat.array_namespace(x)
-    return xp
-
-
-def _same_library(xp: Any, name: str, value: Any, like: Any) -> Any:
-    """``value`` (an array or Python object) as an array of ``like``'s library and device."""
+    A Python value becomes an array as in :func:`_from_python` (``integers``: integers stay
+    integers, for class indices).
+    """
     if type(value) is type(like):
         return value
     if array_api_compat.is_array_api_obj(value):
@@ -338,9 +316,7 @@ def _same_library(xp: Any, name: str, value: Any, like: Any) -> Any:
                 f"{type(value).__module__}.{type(value).__qualname__}"
             ) from None
         return value
-    if _python_kind(name, value) == "integral":
-        return xp.asarray(value, device=array_api_compat.device(like))
-    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+    return _from_python(name, value, xp, like, integers=integers)
 
 
 def check_logits_target(
@@ -362,32 +338,37 @@ def check_logits_target(
         ``input`` without a class axis or with no classes; a target of any other shape (the
         message names the batch sizes when they differ).
     """
-    if not array_api_compat.is_array_api_obj(input):
-        _python_kind("input", input)
-        if array_api_compat.is_array_api_obj(target):
-            xp = _namespace_of(target)
-            input = xp.asarray(input, device=array_api_compat.device(target))
-        else:
-            input = np.asarray(input)
-    xp = _namespace_of(input)
-    input = _real_floating("input", input, xp)
-    target = _same_library(xp, "target", target, input)
-    if input.ndim == 0 or input.shape[input.ndim > 1] == 0:
+    xp = _NAMESPACES.get(type(input))  # a known array type: the common call, kept fast
+    if xp is None:
+        if not array_api_compat.is_array_api_obj(input):
+            if array_api_compat.is_array_api_obj(target):
+                input = _from_python("input", input, _namespace(target, target), like=target)
+            else:
+                _reject_non_numeric("input", input)
+                input = np.asarray(input)
+        xp = _namespace(input, input)
+    if _dtype_kind(xp, input.dtype) != "real floating":
+        input = _as_float_array("input", input, xp)
+    if type(target) is not type(input):
+        target = _same_library(xp, "target", target, input, integers=True)
+    shape = input.shape  # a tuple (a subclass for PyTorch): no copies on the common path
+    if not shape or shape[len(shape) > 1] == 0:
         raise ValueError(
             f"input must have a class axis with at least one class, shape {_CLASS_AXIS_SHAPES}; "
-            f"got input.shape={tuple(input.shape)!r}"
+            f"got input.shape={tuple(shape)!r}"
         )
-    kind = _kind(xp, target.dtype)
-    index_shape = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+    kind = _dtype_kind(xp, target.dtype)
+    ndim = len(shape)
+    index_shape = (shape[0],) if ndim == 2 else () if ndim == 1 else (shape[0], *shape[2:])
     if kind == "integral":
-        if tuple(target.shape) != index_shape:
-            _raise_target_shape(input.shape, target.shape, index_shape, probabilities)
+        if target.shape != index_shape and not _same_shape(tuple(target.shape), index_shape):
+            _raise_target_shape(shape, target.shape, index_shape, probabilities)
         return xp, input, target, True
     if kind != "real floating":
         what = {"bool": "booleans", "complex floating": "complex numbers"}.get(kind, "them")
         allowed = "integer class indices" + (" or floating class probabilities" * probabilities)
         raise TypeError(f"target must hold {allowed}, not {what}; got dtype {target.dtype}")
-    if tuple(target.shape) == index_shape or not probabilities:
+    if _same_shape(tuple(target.shape), index_shape) or not probabilities:
         raise TypeError(
             f"class indices in target must be integers; got dtype {target.dtype}"
             + (
@@ -397,7 +378,7 @@ def check_logits_target(
                 else ""
             )
         )
-    if tuple(target.shape) != tuple(input.shape):
+    if not _same_shape(tuple(target.shape), tuple(input.shape)):
         _raise_target_shape(input.shape, target.shape, index_shape, probabilities)
     xp, input, target = check_input_target(input, target)
     return xp, input, target, False
@@ -406,8 +387,10 @@ def check_logits_target(
 def _raise_target_shape(
     input_shape: Any, target_shape: Any, index_shape: tuple[int, ...], probabilities: bool
 ) -> None:
+    """``ValueError`` for a target of the wrong shape, naming both batch sizes if they differ."""
     input_shape, target_shape = tuple(input_shape), tuple(target_shape)
-    if len(input_shape) > 1 and len(target_shape) > 0 and target_shape[0] != input_shape[0]:
+    batch_sizes = input_shape[:1], target_shape[:1]
+    if len(input_shape) > 1 and len(target_shape) > 0 and not _same_shape(*batch_sizes):
         raise ValueError(
             f"input and target must have the same batch size N (axis 0); got "
             f"{input_shape[0]} (input.shape={input_shape!r}) and {target_shape[0]} "
@@ -426,7 +409,8 @@ def check_class_weight(weight: Any, xp: Any, input: Any) -> Any:
     """``None``, or ``weight`` as a 1-d array of one entry per class in ``input``'s dtype."""
     if weight is None:
         return None
-    weight = _real_floating("weight", _same_library(xp, "weight", weight, input), xp)
+    weight = _same_library(xp, "weight", weight, input, integers=False)
+    weight = _as_float_array("weight", weight, xp)
     num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
     if tuple(weight.shape) != (num_classes,):
         raise ValueError(
@@ -440,10 +424,11 @@ def check_broadcast_weight(name: str, weight: Any, xp: Any, input: Any) -> Any:
     """``None``, or ``weight`` in ``input``'s dtype if it broadcasts to ``input``'s shape."""
     if weight is None:
         return None
-    weight = _real_floating(name, _same_library(xp, name, weight, input), xp)
+    weight = _as_float_array(name, _same_library(xp, name, weight, input, integers=False), xp)
     shape, target_shape = tuple(weight.shape), tuple(input.shape)
     fits = len(shape) <= len(target_shape) and all(
-        w in (1, s) for w, s in zip(shape[::-1], target_shape[::-1], strict=False)
+        w == 1 or _same_shape((w,), (s,))
+        for w, s in zip(shape[::-1], target_shape[::-1], strict=False)
     )
     if not fits:
         raise ValueError(
@@ -455,8 +440,9 @@ def check_broadcast_weight(name: str, weight: Any, xp: Any, input: Any) -> Any:
 def values_are_concrete(xp: Any, x: Any) -> bool:
     """Whether ``x``'s values can be read now, cheaply: the data-dependent checks need them.
 
-    False for lazy arrays (dask, JAX, which may be traced under ``jit``), and for tensors
-    under ``torch.compile`` or a ``torch.func`` transform (``vmap``, ``grad``, ...).
+    False for a JAX tracer (under ``jax.jit``, ``jax.grad``, ``jax.vmap``), a lazy array
+    (dask), and a tensor under ``torch.compile`` or a ``torch.func`` transform (``vmap``,
+    ``grad``, ...); True for NumPy, array-api-strict, eager PyTorch and eager JAX arrays.
     """
     if array_api_compat.is_numpy_namespace(xp) or array_api_compat.is_array_api_strict_namespace(
         xp
@@ -465,9 +451,13 @@ def values_are_concrete(xp: Any, x: Any) -> bool:
     if array_api_compat.is_torch_namespace(xp):
         import torch
 
+        if torch.compiler.is_compiling():
+            return False
         functorch = getattr(torch._C, "_functorch", None)
-        wrapped = functorch is not None and functorch.is_functorch_wrapped_tensor(x)
-        return not (wrapped or torch.compiler.is_compiling())
+        return not (functorch is not None and functorch.is_functorch_wrapped_tensor(x))
+    if array_api_compat.is_jax_namespace(xp):
+        jax = sys.modules["jax"]  # imported already: x is a JAX array
+        return not isinstance(x, jax.core.Tracer)
     return not array_api_compat.is_lazy_array(x)
 
 
@@ -481,6 +471,8 @@ def _min_max(xp: Any, x: Any) -> tuple[float, float]:
 
 def _first(xp: Any, x: Any, bad: Any) -> tuple[tuple[int, ...], Any]:
     """The index (a tuple) and value of the first element of ``x`` where ``bad`` holds."""
+    if x.ndim == 0:  # nonzero() refuses 0-d arrays
+        return (), x
     position = tuple(int(i[0]) for i in xp.nonzero(bad))
     return position, x[position]
 
@@ -560,6 +552,8 @@ def check_real(name: str, value: Any, low: float, high: float, *, allowed: str) 
 
 def check_integer(name: str, value: Any) -> int:
     """Return ``value`` as an int if it is an integer (not a boolean), else TypeError."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {value!r}")
     return int(value)

@@ -1,10 +1,11 @@
 r"""Classification losses and their derivatives, for NumPy, PyTorch and any array-API library.
 
 Written like :mod:`companion.losses.regression`: each loss once, against the array API
-standard, so it runs on NumPy arrays, PyTorch tensors (autograd flows through it),
-array-api-strict arrays and any other array-API library. Names, arguments and defaults are
-those of :mod:`torch.nn.functional`, and of ``torchvision.ops.sigmoid_focal_loss`` for
-:func:`sigmoid_focal_loss` (whose default reduction is ``'none'``).
+standard, so it runs on NumPy arrays, PyTorch tensors (autograd flows through it), JAX and
+dask arrays, array-api-strict arrays and any other library that implements the standard,
+version 2022.12 or later (see *Transformations and lazy arrays* below). Names, arguments and
+defaults are those of :mod:`torch.nn.functional`, and of ``torchvision.ops.sigmoid_focal_loss``
+for :func:`sigmoid_focal_loss` (whose default reduction is ``'none'``).
 
 Shapes: the class axis is axis 1. Logits of shape (N, C) take class indices of shape (N,);
 logits of shape (N, C, d1, ..., dk) (a class score per pixel or per token) take indices of
@@ -14,25 +15,56 @@ targets have the logits' shape. The binary losses work elementwise on arrays of 
 No finite logit makes a formula overflow: log-probabilities come from a log-sum-exp
 shifted by the largest logit, :math:`\log\sigma(x)` from
 :math:`\min(x, 0) - \log(1 + e^{-|x|})`. Logits of :math:`\pm 10^4` give the same finite
-losses and gradients as PyTorch, in float16, float32 and float64 (float16 is computed in
-float32 and rounded once). The companion keeps PyTorch's expressions, so that the two agree
-to rounding, and with them one limit: :func:`binary_cross_entropy_with_logits` computes
-:math:`(1 - t)\,x - \log\sigma(x)`, whose two terms cancel for a confident right answer
-with :math:`t = 0`. In float32 its loss at :math:`x = -12` is :math:`5.7 \cdot 10^{-6}`
-instead of :math:`6.1 \cdot 10^{-6}`, and exactly 0 from about :math:`x = -15`; the
-gradient, :math:`\sigma(x) - t`, keeps its digits.
+losses and gradients as PyTorch, in float16, float32 and float64 (the formulas compute
+float16 and bfloat16 in float32 and round once). The companion keeps PyTorch's expressions,
+so that the two agree to rounding, and with them one limit:
+:func:`binary_cross_entropy_with_logits` computes :math:`(1 - t)\,x - \log\sigma(x)`, whose
+two terms cancel for a confident right answer with :math:`t = 0`. In float32 its loss at
+:math:`x = -12` is :math:`5.7 \cdot 10^{-6}` instead of :math:`6.1 \cdot 10^{-6}`, and exactly
+0 from about :math:`x = -15`; the gradient, :math:`\sigma(x) - t`, keeps its digits.
 
 On PyTorch tensors every loss but the focal loss (which PyTorch lacks) calls its
 :mod:`torch.nn.functional` kernel after the companion's checks. The formulas stay public as
 the ``*_reference`` functions; they run on every library, and the tests check that both
-paths agree (values, dtypes and gradients).
+paths agree (values, dtypes and gradients). A class index out of range is found by PyTorch's
+kernel on CPU tensors (it checks the range anyway; a second check, which reads every index
+again, takes about as long as :func:`nll_loss`'s kernel on 1000 samples): the companion turns
+the kernel's error into its own, which names the index. On other devices (a CUDA kernel
+would stop at a device-side assert) and in the formulas, the companion checks first.
+
+**Transformations and lazy arrays.** Every function works
+
+- under JAX's ``jax.jit``, ``jax.vmap`` and ``jax.grad`` (whose derivatives equal PyTorch's
+  autograd, at a logit of exactly 0 too);
+- under PyTorch's ``torch.vmap``, ``torch.func.grad`` and ``torch.compile(fullgraph=True)``,
+  also with a Python number or list as an argument (the argument checks are pure Python).
+  PyTorch has no ``vmap`` batching rule for ``kl_div`` and ``multi_margin_loss`` (it loops
+  over the batch, and warns); its label-smoothed ``cross_entropy`` of class indices cannot be
+  vmapped over the indices at all, so there the formula runs;
+- on dask arrays, where it only builds a graph and computes nothing, also for a batch of size
+  unknown until computed (after ``x[mask]``): the 'mean' reductions and derivatives count it
+  lazily;
+- on array API 2022.12, which lacks ``minimum``, ``maximum``, ``take_along_axis`` and
+  ``__array_namespace_info__``: the formulas use ``where`` there (and on dask, which lacks
+  ``take_along_axis``), and the default dtypes are those of ``zeros`` and ``asarray``. The
+  results are bit for bit those on the newest version.
+
+What cannot be checked there: the checks that read values (class indices in
+:math:`[0, C)`, probabilities in [0, 1]) run on NumPy, array-api-strict, PyTorch and JAX
+arrays whose values are known. Traced values (under ``jax.jit`` and ``jax.vmap``, the
+argument ``jax.grad`` differentiates, tensors under ``torch.compile`` and ``torch.func``
+transforms) and dask arrays are not read. A class index out of range then makes the
+formulas' loss of its target NaN (and the derivative's row); without that, JAX would take a
+negative index from the end and dask would select no class. PyTorch's kernels under
+``torch.vmap`` and ``torch.compile`` raise their own ``RuntimeError`` on the CPU. A
+probability outside [0, 1] is not detected: the loss is then unbounded below, as PyTorch's.
 
 Differences from PyTorch and torchvision, all deliberate:
 
 - Bad input raises an error that names it. A class index outside :math:`[0, C)` that is
-  not ``ignore_index`` raises ``ValueError`` naming the index and its position (PyTorch:
-  ``IndexError`` on the CPU, a device-side assert on a GPU); so does a probability outside
-  [0, 1] for :func:`binary_cross_entropy` (PyTorch: ``RuntimeError``). Targets of the wrong
+  not ``ignore_index`` raises ``ValueError`` naming the first such index and its position
+  (PyTorch: ``IndexError`` on the CPU, a device-side assert on a GPU); so does a probability
+  outside [0, 1] for :func:`binary_cross_entropy` (PyTorch: ``RuntimeError``). Targets of the wrong
   shape, a ``weight`` of the wrong length, ``label_smoothing`` outside [0, 1], a negative
   ``gamma``, a ``p`` other than 1 or 2, an unknown ``reduction``: ``ValueError`` naming the
   argument and what is allowed (PyTorch raises ``RuntimeError`` for most, and silently
@@ -92,6 +124,18 @@ import array_api_compat
 import numpy as np
 
 from companion._typing import Array, ArrayLike
+from companion.losses._common import (
+    absolute,
+    constant,
+    count,
+    import_torch,
+    is_half,
+    maximum,
+    minimum,
+    reduce,
+    scale,
+    torch_functional,
+)
 from companion.losses._docs import fill_doc
 from companion.losses._validation import (
     check_bool,
@@ -106,6 +150,8 @@ from companion.losses._validation import (
     check_probabilities,
     check_real,
     check_reduction,
+    default_index_dtype,
+    values_are_concrete,
 )
 
 __all__ = [
@@ -132,18 +178,10 @@ KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 # Helpers for the formulas. They take validated arrays of one namespace ``xp``.
 
 
-def _constant(xp: Any, value: float, like: Any) -> Any:
-    """A 0-d array holding ``value`` in ``like``'s dtype and device."""
-    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
-
-
 def _widen(xp: Any, *arrays: Any) -> tuple[Any, ...]:
-    """float16 arrays as float32: half precision is computed in single, as PyTorch does."""
-    half = getattr(xp, "float16", None)
-    if half is None:
-        return arrays
+    """Half-precision arrays (float16, bfloat16) as float32, as PyTorch computes them."""
     return tuple(
-        xp.astype(a, xp.float32) if a is not None and a.dtype == half else a for a in arrays
+        xp.astype(a, xp.float32) if a is not None and is_half(xp, a.dtype) else a for a in arrays
     )
 
 
@@ -152,26 +190,19 @@ def _narrow(xp: Any, result: Any, dtype: Any) -> Any:
     return result if result.dtype == dtype else xp.astype(result, dtype)
 
 
-def _reduce(xp: Any, loss: Any, reduction: str) -> Any:
-    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently."""
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return xp.sum(loss)
-    if math.prod(loss.shape) == 0:
-        return xp.sum(loss) * math.nan  # keeps the autograd graph; no 0/0 warning
-    return xp.mean(loss)
-
-
-def _divide(numerator: Any, denominator: Any) -> Any:
-    """``numerator / denominator``, NaN without NumPy's warning when both are 0."""
+def _divide(xp: Any, numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, NaN without NumPy's warning when both are 0 (PyTorch never
+    warns, and ``torch.compile`` would not trace NumPy's error state)."""
+    if array_api_compat.is_torch_namespace(xp):
+        return numerator / denominator
     with np.errstate(divide="ignore", invalid="ignore"):
         return numerator / denominator
 
 
 def _log_sigmoid(xp: Any, x: Any) -> Any:
-    r""":math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, PyTorch's stable form."""
-    return xp.minimum(x, _constant(xp, 0.0, x)) - xp.log1p(xp.exp(-xp.abs(x)))
+    r""":math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, PyTorch's stable form (with a
+    :math:`|x|` whose slope at 0 is 0, so that JAX's derivative at 0 is 1/2, as PyTorch's)."""
+    return minimum(xp, x, constant(xp, 0.0, x)) - xp.log1p(xp.exp(-absolute(xp, x)))
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
@@ -196,10 +227,10 @@ def _clamped_log(xp: Any, x: Any, *, of_one_minus: bool) -> Any:
     """
     edge = 1.0 if of_one_minus else 0.0
     inside = x != edge  # NaN and values outside [0, 1] keep their NaN log
-    safe = xp.where(inside, x, _constant(xp, 0.5, x))
+    safe = xp.where(inside, x, constant(xp, 0.5, x))
     log = xp.log1p(-safe) if of_one_minus else xp.log(safe)
-    floor = _constant(xp, -100.0, x)
-    return xp.where(inside, xp.maximum(log, floor), floor)
+    floor = constant(xp, -100.0, x)
+    return xp.where(inside, maximum(xp, log, floor), floor)
 
 
 def _class_axis(xp: Any, weight: Any, ndim: int) -> Any:
@@ -207,17 +238,49 @@ def _class_axis(xp: Any, weight: Any, ndim: int) -> Any:
     return xp.reshape(weight, (1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
-@functools.cache
-def _index_dtype(xp: Any) -> Any:
-    """The library's default integer dtype: int64 (PyTorch's kernels need it), or int32 for
-    JAX without 64-bit types."""
-    return xp.__array_namespace_info__().default_dtypes()["integral"]
+def _per_class(a: Any) -> Any:
+    """An (N, ...) array of one value per target with a class axis of size 1 inserted at 1.
+
+    Indexing with ``None`` rather than ``expand_dims``, which dask implements by a reshape
+    that a size unknown until computed refuses."""
+    return a[:, None, ...]
+
+
+def _weight_of(xp: Any, weight: Any, index: Any) -> Any:
+    """The class weight of each target: ``weight[index]``, in ``index``'s shape."""
+    if index.ndim == 1:
+        return xp.take(weight, index, axis=0)
+    if array_api_compat.size(index) is None:  # no reshape (see _per_class)
+        return _select(xp, _class_axis(xp, weight, index.ndim + 1), index)
+    return xp.reshape(xp.take(weight, xp.reshape(index, (-1,)), axis=0), index.shape)
 
 
 def _as_index(xp: Any, target: Any) -> Any:
     """Class indices in the library's default integer dtype (no copy if they are already)."""
-    dtype = _index_dtype(xp)
+    dtype = default_index_dtype(xp)
     return target if target.dtype == dtype else xp.astype(target, dtype)
+
+
+def _pick(xp: Any, x: Any, index: Any) -> Any:
+    r"""``x[n, index[n, ...], ...]``: the entry of each target's class along axis 1.
+
+    ``take_along_axis`` (array API 2024.12); where it is missing (array API 2022.12 and
+    2023.12, dask) the class is selected with ``where`` and the other classes' exact zeros are
+    summed away, so that -inf or NaN in another class does not leak in (a product with a
+    one-hot mask would turn :math:`0 \cdot (-\infty)` into NaN).
+    """
+    if getattr(xp, "__array_api_version__", "2024.12") >= "2024.12" and hasattr(
+        xp, "take_along_axis"
+    ):
+        return xp.squeeze(xp.take_along_axis(x, _per_class(index), axis=1), axis=1)
+    return _select(xp, x, index)
+
+
+def _select(xp: Any, x: Any, index: Any) -> Any:
+    """:func:`_pick` by ``where``; ``x`` may have size 1 on axes other than the class axis."""
+    classes = xp.arange(x.shape[1], dtype=index.dtype, device=array_api_compat.device(index))
+    chosen = _class_axis(xp, classes, index.ndim + 1) == _per_class(index)
+    return xp.sum(xp.where(chosen, x, constant(xp, 0.0, x)), axis=1)
 
 
 def _one_sample_as_batch(xp: Any, input: Any, target: Any) -> tuple[Any, Any, bool]:
@@ -234,15 +297,34 @@ def _nll_terms(
     the mask of dropped targets. ``logp`` is (N, C, ...); ``target`` is (N, ...)."""
     dropped = target == ignore_index
     safe = xp.where(dropped, xp.zeros_like(target), target)
-    picked = xp.take_along_axis(logp, xp.expand_dims(safe, axis=1), axis=1)
-    picked = xp.squeeze(picked, axis=1)
-    zero = _constant(xp, 0.0, logp)
+    picked = _pick(xp, logp, safe)
+    zero = constant(xp, 0.0, logp)
     if weight is None:
-        w = xp.where(dropped, zero, _constant(xp, 1.0, logp))
-        return xp.where(dropped, zero, -picked), w, dropped
-    w = xp.reshape(xp.take(weight, xp.reshape(safe, (-1,)), axis=0), safe.shape)
-    w = xp.where(dropped, zero, w)
-    return xp.where(dropped, zero, -(picked * w)), w, dropped
+        w = xp.where(dropped, zero, constant(xp, 1.0, logp))
+        loss = xp.where(dropped, zero, -picked)
+    else:
+        w = xp.where(dropped, zero, _weight_of(xp, weight, safe))
+        loss = xp.where(dropped, zero, -(picked * w))
+    return _nan_if_unchecked(xp, loss, target, logp.shape[1], ignore_index), w, dropped
+
+
+def _nan_if_unchecked(
+    xp: Any, values: Any, target: Any, num_classes: int, ignore_index: int | None
+) -> Any:
+    """``values`` (one per target, or per target and class) with NaN for every target whose
+    class index is out of range and not ``ignore_index``, where the indices could not be
+    checked: traced (``jax.jit``, ``torch.compile``, ``vmap``) or lazy (dask). NaN, as for a
+    traced ``beta`` in the regression losses, rather than the wrong class (a negative index
+    counts from the end) or none. Checked indices (:func:`check_class_indices`) pass as
+    they are."""
+    if values_are_concrete(xp, target):
+        return values
+    bad = (target < 0) | (target >= num_classes)
+    if ignore_index is not None:
+        bad = bad & (target != ignore_index)
+    if values.ndim > target.ndim:
+        bad = _per_class(bad)
+    return xp.where(bad, constant(xp, math.nan, values), values)
 
 
 # ---------------------------------------------------------------------------------------
@@ -256,7 +338,7 @@ def _binary_cross_entropy(xp: Any, input: Any, target: Any, weight: Any, reducti
     loss = (t - 1.0) * log_1mx - t * log_x  # PyTorch's expression
     if w is not None:
         loss = loss * w
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _bce_with_logits(
@@ -269,13 +351,13 @@ def _bce_with_logits(
     loss = (1.0 - t) * x - log_sigmoid  # PyTorch's expression
     if w is not None:
         loss = loss * w
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _reduce_per_target(xp: Any, loss: Any, w_y: Any, reduction: str, one_sample: bool) -> Any:
     """Reduce per-target losses; ``'mean'`` divides by the summed weights of the targets."""
     if reduction == "mean":
-        return _divide(xp.sum(loss), xp.sum(w_y))
+        return _divide(xp, xp.sum(loss), xp.sum(w_y))
     if reduction == "sum":
         return xp.sum(loss)
     return xp.reshape(loss, ()) if one_sample else loss
@@ -309,7 +391,7 @@ def _cross_entropy(
         loss, w_y, dropped = _nll_terms(xp, logp, t, w, ignore_index)
         if eps > 0:
             smooth = -xp.sum(logp if w_class is None else logp * w_class, axis=1)
-            smooth = xp.where(dropped, _constant(xp, 0.0, smooth), smooth)
+            smooth = xp.where(dropped, constant(xp, 0.0, smooth), smooth)
             loss = (1.0 - eps) * loss + (eps / num_classes) * smooth
         result = _reduce_per_target(xp, loss, w_y, reduction, one_sample)
     else:
@@ -317,7 +399,7 @@ def _cross_entropy(
         q = t if eps == 0 else t * (1.0 - eps) + eps / num_classes
         terms = logp * q if w_class is None else logp * q * w_class
         loss = -xp.sum(terms, axis=1)
-        result = _reduce(xp, xp.reshape(loss, ()) if one_sample else loss, reduction)
+        result = reduce(xp.reshape(loss, ()) if one_sample else loss, reduction, xp)
     return _narrow(xp, result, input.dtype)
 
 
@@ -328,35 +410,34 @@ def _kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) 
     else:
         # xlogy(t, t) - t x, with 0 log 0 = 0 (and a finite gradient there)
         nonzero = t != 0
-        safe = xp.where(nonzero, t, _constant(xp, 1.0, t))
-        loss = xp.where(nonzero, t * xp.log(safe), _constant(xp, 0.0, t)) - t * x
+        safe = xp.where(nonzero, t, constant(xp, 1.0, t))
+        loss = xp.where(nonzero, t * xp.log(safe), constant(xp, 0.0, t)) - t * x
     if reduction == "batchmean":
         total = xp.sum(loss)
-        if loss.ndim == 0:
-            result = total
-        else:
-            result = total / loss.shape[0] if loss.shape[0] else total * math.nan
+        n = 1 if loss.ndim == 0 else count(xp, loss, group=math.prod(loss.shape[1:]))
+        result = total * math.nan if isinstance(n, int) and n == 0 else total / n
     else:
-        result = _reduce(xp, loss, reduction)
+        result = reduce(loss, reduction, xp)
     return _narrow(xp, result, input.dtype)
 
 
-def _log_sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
-    r""":math:`\log\sigma(x)` and :math:`\log\sigma(-x)`, each exact (no cancellation)."""
-    if array_api_compat.is_torch_namespace(xp):
-        logsigmoid = _torch_functional().logsigmoid  # one fused kernel, the same formula
-        return logsigmoid(x), logsigmoid(-x)
-    zero = _constant(xp, 0.0, x)
-    log1p_e = xp.log1p(xp.exp(-xp.abs(x)))
-    return xp.minimum(x, zero) - log1p_e, xp.minimum(-x, zero) - log1p_e
+def _log_sigmoids(xp: Any, x: Any, neg_x: Any) -> tuple[Any, Any]:
+    r""":math:`\log\sigma(x)` and :math:`\log\sigma(-x)`, each exact (no cancellation);
+    ``neg_x`` is :math:`-x`."""
+    if _is_torch(xp):
+        logsigmoid = torch_functional().logsigmoid  # one fused kernel, the same formula
+        return logsigmoid(x), logsigmoid(neg_x)
+    zero = constant(xp, 0.0, x)
+    log1p_e = xp.log1p(xp.exp(-absolute(xp, x)))
+    return minimum(xp, x, zero) - log1p_e, minimum(xp, neg_x, zero) - log1p_e
 
 
-def _sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
-    r""":math:`\sigma(x)` and :math:`\sigma(-x)`, each to a few ulps (no cancellation)."""
-    if array_api_compat.is_torch_namespace(xp):
-        import torch
-
-        return torch.sigmoid(x), torch.sigmoid(-x)
+def _sigmoids(xp: Any, x: Any, neg_x: Any) -> tuple[Any, Any]:
+    r""":math:`\sigma(x)` and :math:`\sigma(-x)`, each to a few ulps (no cancellation);
+    ``neg_x`` is :math:`-x`."""
+    if _is_torch(xp):
+        torch = import_torch()
+        return torch.sigmoid(x), torch.sigmoid(neg_x)
     e = xp.exp(-xp.abs(x))
     sigmoid_abs = 1.0 / (1.0 + e)  # sigma(|x|)
     sigmoid_minus_abs = e * sigmoid_abs  # sigma(-|x|)
@@ -367,18 +448,27 @@ def _sigmoids(xp: Any, x: Any) -> tuple[Any, Any]:
     )
 
 
+def _sum_of_products(xp: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
+    """``a * b + c * d``; on PyTorch the second product and the sum are one kernel
+    (``addcmul``), which saves a pass over the data."""
+    if _is_torch(xp):
+        return import_torch().addcmul(a * b, c, d)
+    return a * b + c * d
+
+
 def _focal(xp: Any, input: Any, target: Any, alpha: float, gamma: float, reduction: str) -> Any:
     x, t = _widen(xp, input, target)
-    one_minus_t = 1.0 - t
-    log_p, log_1mp = _log_sigmoids(xp, x)
+    neg_x, one_minus_t = -x, 1.0 - t
+    log_p, log_1mp = _log_sigmoids(xp, x, neg_x)
     # -(1 - t) log(1 - p) - t log p: two terms >= 0, no cancellation
-    loss = -(one_minus_t * log_1mp + t * log_p)
+    loss = -_sum_of_products(xp, one_minus_t, log_1mp, t, log_p)
     if gamma != 0:
-        p, one_minus_p = _sigmoids(xp, x)
-        loss = loss * (t * one_minus_p + one_minus_t * p) ** gamma  # (1 - p_t)^gamma
+        p, one_minus_p = _sigmoids(xp, x, neg_x)
+        one_minus_p_t = _sum_of_products(xp, t, one_minus_p, one_minus_t, p)
+        loss = loss * one_minus_p_t**gamma
     if alpha >= 0:
         loss = ((2.0 * alpha - 1.0) * t + (1.0 - alpha)) * loss  # alpha t + (1-alpha)(1-t)
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _multi_margin(
@@ -387,35 +477,42 @@ def _multi_margin(
     x, w = _widen(xp, input, weight)
     x, target, one_sample = _one_sample_as_batch(xp, x, target)
     num_classes = x.shape[1]
-    x_y = xp.take_along_axis(x, xp.expand_dims(target, axis=1), axis=1)
+    x_y = _per_class(_pick(xp, x, target))
     z = (margin - x_y) + x
     classes = xp.arange(num_classes, dtype=target.dtype, device=array_api_compat.device(target))
     # Only other classes with a positive z count. where() rather than maximum(): no gradient
     # at z = 0 and none through the target's own class, as in PyTorch's kernel.
     hinge = xp.where(
-        (z > 0) & (xp.expand_dims(classes, axis=0) != xp.expand_dims(target, axis=1)),
+        (z > 0) & (xp.expand_dims(classes, axis=0) != _per_class(target)),
         z,
-        _constant(xp, 0.0, z),
+        constant(xp, 0.0, z),
     )
     if p == 2:
         hinge = hinge * hinge
     if w is not None:
-        hinge = hinge * xp.expand_dims(xp.take(w, target, axis=0), axis=1)
-    loss = xp.sum(hinge, axis=1) / num_classes
+        hinge = hinge * _per_class(xp.take(w, target, axis=0))
+    loss = _nan_if_unchecked(xp, xp.sum(hinge, axis=1) / num_classes, target, num_classes, None)
     if one_sample and reduction == "none":
         loss = xp.reshape(loss, ())
-    return _narrow(xp, _reduce(xp, loss, reduction), input.dtype)
-
-
-def _torch_functional() -> Any:
-    import torch.nn.functional
-
-    return torch.nn.functional
+    return _narrow(xp, reduce(loss, reduction, xp), input.dtype)
 
 
 def _use_torch_kernel(xp: Any, input: Any) -> bool:
     """Whether to call PyTorch's kernel: on tensors, except float16 ones (see the module)."""
-    return array_api_compat.is_torch_namespace(xp) and input.dtype != xp.float16
+    return _is_torch(xp) and input.dtype != xp.float16
+
+
+@functools.cache
+def _is_torch(xp: Any) -> bool:
+    return array_api_compat.is_torch_namespace(xp)
+
+
+def _name_bad_index(xp: Any, input: Any, target: Any, ignore_index: int | None) -> None:
+    """After PyTorch's kernel failed on ``target``: ``ValueError`` naming the first class
+    index out of range, if there is one (:func:`check_class_indices`). Valid calls pay for
+    the kernel's own check only; this one, which reads every index again (about the time of
+    ``nll_loss``'s kernel on 1000 samples), runs on that error path alone."""
+    check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
 
 
 # ---------------------------------------------------------------------------------------
@@ -455,20 +552,31 @@ def _class_args(
     reduction: str,
     *,
     probabilities: bool,
-) -> tuple[Any, Any, Any, bool, Any, int, str]:
+    kernel: bool,
+) -> tuple[Any, Any, Any, bool, Any, int, str, bool]:
+    """The checked arguments of a loss on class indices, and whether to call PyTorch's kernel
+    (on tensors, if the loss has one: ``kernel``).
+
+    On CPU tensors the kernel checks the range of the class indices itself, raising
+    ``IndexError`` (``RuntimeError`` for ``multi_margin_loss``): the companion's check is then
+    left to :func:`_name_bad_index`, on that error path. A CUDA kernel would hit a
+    device-side assert instead, and the formulas have no check: there it runs here.
+    """
     reduction = check_reduction(reduction)
     ignore_index = check_integer("ignore_index", ignore_index)
     xp, input, target, is_index = check_logits_target(input, target, probabilities=probabilities)
     weight = check_class_weight(weight, xp, input)
+    use_kernel = kernel and _use_torch_kernel(xp, input)
     if is_index:
         target = _as_index(xp, target)
-        check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
+        if not (use_kernel and input.is_cpu):
+            check_class_indices(xp, target, input.shape[input.ndim > 1], ignore_index)
     elif ignore_index >= 0:
         raise ValueError(
             "ignore_index applies to class indices only; with class probabilities it must "
             f"be negative (the default is -100); got ignore_index={ignore_index!r}"
         )
-    return xp, input, target, is_index, weight, ignore_index, reduction
+    return xp, input, target, is_index, weight, ignore_index, reduction, use_kernel
 
 
 def _cross_entropy_args(
@@ -478,11 +586,15 @@ def _cross_entropy_args(
     ignore_index: int,
     reduction: str,
     label_smoothing: float,
-) -> tuple[Any, Any, Any, bool, Any, int, str, float]:
+    *,
+    kernel: bool = False,
+) -> tuple[Any, Any, Any, bool, Any, int, str, bool, float]:
     label_smoothing = check_real(
         "label_smoothing", label_smoothing, 0.0, 1.0, allowed="a real number in [0, 1]"
     )
-    args = _class_args(input, target, weight, ignore_index, reduction, probabilities=True)
+    args = _class_args(
+        input, target, weight, ignore_index, reduction, probabilities=True, kernel=kernel
+    )
     return (*args, label_smoothing)
 
 
@@ -519,6 +631,8 @@ def _multi_margin_args(
     margin: float,
     weight: Optional[ArrayLike],
     reduction: str,
+    *,
+    kernel: bool = False,
 ) -> tuple[Any, Any, Any, int, float, Any, str]:
     reduction = check_reduction(reduction)
     p = check_option("p", p, (1, 2))
@@ -531,7 +645,8 @@ def _multi_margin_args(
         )
     weight = check_class_weight(weight, xp, input)
     target = _as_index(xp, target)
-    check_class_indices(xp, target, input.shape[input.ndim > 1])
+    if not (kernel and _use_torch_kernel(xp, input) and input.is_cpu):  # see _class_args
+        check_class_indices(xp, target, input.shape[input.ndim > 1])
     return xp, input, target, p, margin, weight, reduction
 
 
@@ -653,7 +768,7 @@ def binary_cross_entropy(
     """
     xp, input, target, weight, reduction = _bce_args(input, target, weight, reduction)
     if _use_torch_kernel(xp, input):
-        return _torch_functional().binary_cross_entropy(
+        return torch_functional().binary_cross_entropy(
             input, target, weight=weight, reduction=reduction
         )
     return _binary_cross_entropy(xp, input, target, weight, reduction)
@@ -796,7 +911,7 @@ def binary_cross_entropy_with_logits(
         input, target, weight, reduction, pos_weight
     )
     if _use_torch_kernel(xp, input):
-        return _torch_functional().binary_cross_entropy_with_logits(
+        return torch_functional().binary_cross_entropy_with_logits(
             input, target, weight=weight, reduction=reduction, pos_weight=pos_weight
         )
     return _bce_with_logits(xp, input, target, weight, reduction, pos_weight)
@@ -935,7 +1050,7 @@ def cross_entropy_reference(
     >>> print(cross_entropy_reference(x, np.array([1, 2]), reduction="none").tolist())
     [10000.0, 1.0986122886681098]
     """
-    xp, input, target, is_index, weight, ignore_index, reduction, label_smoothing = (
+    xp, input, target, is_index, weight, ignore_index, reduction, _, label_smoothing = (
         _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
     )
     return _cross_entropy(
@@ -1036,18 +1151,27 @@ def cross_entropy(
     >>> bool(np.isclose(a, cross_entropy(x, soft)))
     True
     """
-    xp, input, target, is_index, weight, ignore_index, reduction, label_smoothing = (
-        _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
-    )
-    if _use_torch_kernel(xp, input):
-        return _torch_functional().cross_entropy(
-            input,
-            target,
-            weight=weight,
-            ignore_index=ignore_index,
-            reduction=reduction,
-            label_smoothing=label_smoothing,
+    xp, input, target, is_index, weight, ignore_index, reduction, use_kernel, label_smoothing = (
+        _cross_entropy_args(
+            input, target, weight, ignore_index, reduction, label_smoothing, kernel=True
         )
+    )
+    if use_kernel and is_index and label_smoothing > 0 and not values_are_concrete(xp, target):
+        use_kernel = False  # PyTorch smooths with masked_select, which torch.vmap cannot batch
+    if use_kernel:
+        try:
+            return torch_functional().cross_entropy(
+                input,
+                target,
+                weight=weight,
+                ignore_index=ignore_index,
+                reduction=reduction,
+                label_smoothing=label_smoothing,
+            )
+        except (IndexError, RuntimeError):
+            if is_index:
+                _name_bad_index(xp, input, target, ignore_index)
+            raise
     return _cross_entropy(
         xp, input, target, is_index, weight, ignore_index, reduction, label_smoothing
     )
@@ -1094,8 +1218,8 @@ def nll_loss_reference(
     >>> print(nll_loss_reference(logp, np.array([0, 2]), reduction="none").round(4))
     [0.6931 0.2231]
     """
-    xp, input, target, _, weight, ignore_index, reduction = _class_args(
-        input, target, weight, ignore_index, reduction, probabilities=False
+    xp, input, target, _, weight, ignore_index, reduction, _ = _class_args(
+        input, target, weight, ignore_index, reduction, probabilities=False, kernel=False
     )
     return _nll(xp, input, target, weight, ignore_index, reduction)
 
@@ -1158,13 +1282,17 @@ def nll_loss(
     >>> bool(np.isclose(nll_loss(log_softmax, y), cross_entropy(x, y)))
     True
     """
-    xp, input, target, _, weight, ignore_index, reduction = _class_args(
-        input, target, weight, ignore_index, reduction, probabilities=False
+    xp, input, target, _, weight, ignore_index, reduction, use_kernel = _class_args(
+        input, target, weight, ignore_index, reduction, probabilities=False, kernel=True
     )
-    if _use_torch_kernel(xp, input):
-        return _torch_functional().nll_loss(
-            input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
-        )
+    if use_kernel:
+        try:
+            return torch_functional().nll_loss(
+                input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
+            )
+        except (IndexError, RuntimeError):
+            _name_bad_index(xp, input, target, ignore_index)
+            raise
     return _nll(xp, input, target, weight, ignore_index, reduction)
 
 
@@ -1289,8 +1417,7 @@ def kl_div(
     xp, input, target, reduction, log_target = _kl_div_args(input, target, reduction, log_target)
     if not _use_torch_kernel(xp, input):
         return _kl_div(xp, input, target, reduction, log_target)
-    import torch
-
+    torch = import_torch()
     # torch.kl_div itself: F.kl_div would warn on 'mean'. 0, 1, 2: none, mean, sum.
     enum = {"none": 0, "mean": 1, "sum": 2, "batchmean": 2}[reduction]
     result = torch.kl_div(input, target, enum, log_target=log_target)
@@ -1437,13 +1564,17 @@ def multi_margin_loss(
     [0.325 0.   ]
     """
     xp, input, target, p, margin, weight, reduction = _multi_margin_args(
-        input, target, p, margin, weight, reduction
+        input, target, p, margin, weight, reduction, kernel=True
     )
     if not _use_torch_kernel(xp, input) or math.prod(input.shape) == 0:
         return _multi_margin(xp, input, target, p, margin, weight, reduction)
-    return _torch_functional().multi_margin_loss(
-        input, target, p=p, margin=margin, weight=weight, reduction=reduction
-    )
+    try:
+        return torch_functional().multi_margin_loss(
+            input, target, p=p, margin=margin, weight=weight, reduction=reduction
+        )
+    except (IndexError, RuntimeError):
+        _name_bad_index(xp, input, target, None)
+        raise
 
 
 # ---------------------------------------------------------------------------------------
@@ -1505,9 +1636,7 @@ def binary_cross_entropy_with_logits_grad(
         grad = (positive + 1.0 - t) * sigmoid - positive  # PyTorch's backward
     if w is not None:
         grad = grad * w
-    if reduction == "mean":
-        grad = grad / max(math.prod(input.shape), 1)
-    return _narrow(xp, grad, input.dtype)
+    return _narrow(xp, scale(grad, reduction, xp), input.dtype)
 
 
 @fill_doc
@@ -1572,7 +1701,7 @@ def cross_entropy_grad(
     [[-0.5  0.5]
      [ 1.  -1. ]]
     """
-    xp, input, target, is_index, weight, ignore_index, reduction, eps = _cross_entropy_args(
+    xp, input, target, is_index, weight, ignore_index, reduction, _, eps = _cross_entropy_args(
         input, target, weight, ignore_index, reduction, label_smoothing
     )
     x, w = _widen(xp, input, weight)
@@ -1585,30 +1714,24 @@ def cross_entropy_grad(
         dropped = t == ignore_index
         safe = xp.where(dropped, xp.zeros_like(t), t)
         classes = xp.arange(num_classes, dtype=t.dtype, device=array_api_compat.device(t))
-        one_hot = xp.astype(
-            _class_axis(xp, classes, x.ndim) == xp.expand_dims(safe, axis=1), x.dtype
-        )
+        one_hot = xp.astype(_class_axis(xp, classes, x.ndim) == _per_class(safe), x.dtype)
         kept = xp.astype(~dropped, x.dtype)
-        w_y = (
-            kept
-            if w is None
-            else kept * xp.reshape(xp.take(w, xp.reshape(safe, (-1,)), axis=0), safe.shape)
-        )
-        grad = xp.expand_dims(w_y, axis=1) * (p - one_hot)
+        w_y = kept if w is None else kept * _weight_of(xp, w, safe)
+        grad = _per_class(w_y) * (p - one_hot)
         if eps > 0:
             if w_class is None:
                 smooth = p * num_classes - 1.0
             else:
                 smooth = p * xp.sum(w) - w_class
-            grad = (1.0 - eps) * grad + (eps / num_classes) * xp.expand_dims(kept, axis=1) * smooth
+            grad = (1.0 - eps) * grad + (eps / num_classes) * _per_class(kept) * smooth
+        grad = _nan_if_unchecked(xp, grad, t, num_classes, ignore_index)
         if reduction == "mean":
-            grad = _divide(grad, xp.sum(w_y))
+            grad = _divide(xp, grad, xp.sum(w_y))
     else:
         q = t if eps == 0 else t * (1.0 - eps) + eps / num_classes
         wq = q if w_class is None else q * w_class
         grad = p * xp.sum(wq, axis=1, keepdims=True) - wq
-        if reduction == "mean":
-            grad = grad / max(math.prod(grad.shape) // num_classes, 1)
+        grad = scale(grad, reduction, xp, group=num_classes)  # 'mean': / the samples
     if one_sample:
         grad = xp.reshape(grad, grad.shape[1:])
     return _narrow(xp, grad, input.dtype)

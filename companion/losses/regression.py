@@ -86,7 +86,6 @@ derivatives of a ``'mean'`` or ``'sum'`` loss NaN too (NaN x 0), as with PyTorch
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import Any, Union
@@ -94,6 +93,18 @@ from typing import Any, Union
 import array_api_compat
 
 from companion._typing import Array, ArrayLike
+from companion.losses._common import (
+    absolute,
+    constant,
+    import_torch,
+    is_2023_12_or_later,
+    is_half,
+    maximum,
+    minimum,
+    reduce,
+    scale,
+    torch_functional,
+)
 from companion.losses._docs import fill_doc
 from companion.losses._validation import (
     check_input_target,
@@ -124,32 +135,6 @@ __all__ = [
 # are Python floats, or 0-d arrays when traced (``jax.jit``, ``jax.grad``, ``jax.vmap``).
 
 
-def _is_2023_12_or_later(xp: Any) -> bool:
-    """Whether ``xp`` has ``minimum``, ``maximum`` and ``clip`` (array API 2023.12 on)."""
-    return bool(getattr(xp, "__array_api_version__", "2023.12") >= "2023.12")
-
-
-def _minimum(xp: Any, a: Any, b: Any) -> Any:
-    """``min(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
-    return xp.minimum(a, b) if _is_2023_12_or_later(xp) else xp.where(b < a, b, a)
-
-
-def _maximum(xp: Any, a: Any, b: Any) -> Any:
-    """``max(a, b)``, NaN where ``a`` is NaN (``where`` on array API 2022.12)."""
-    return xp.maximum(a, b) if _is_2023_12_or_later(xp) else xp.where(b > a, b, a)
-
-
-def _abs(xp: Any, diff: Any) -> Any:
-    """``|d|``, whose derivative at ``d = 0`` is 0 in PyTorch's and JAX's autodiff.
-
-    PyTorch differentiates ``abs`` at 0 as 0; JAX as +1 (``jax.grad(jnp.abs)(0.0) == 1``),
-    so on JAX the zero is selected by ``where`` instead, whose derivative there is 0.
-    """
-    if array_api_compat.is_jax_namespace(xp):
-        return xp.where(diff == 0, xp.zeros_like(diff), xp.abs(diff))
-    return xp.abs(diff)
-
-
 def _sign(xp: Any, diff: Any) -> Any:
     """The array API's ``sign``, NaN for NaN.
 
@@ -157,14 +142,14 @@ def _sign(xp: Any, diff: Any) -> Any:
     mask, which ``torch.vmap`` cannot batch; ``where`` does the same without it.
     """
     if array_api_compat.is_torch_namespace(xp):
-        return xp.where(xp.isnan(diff), diff, _torch().sign(diff))
+        return xp.where(xp.isnan(diff), diff, import_torch().sign(diff))
     return xp.sign(diff)
 
 
 def _parameter(xp: Any, value: Any, like: Any) -> Any:
     """``beta`` or ``delta`` (a number or a traced 0-d array) as a 0-d array like ``like``."""
     if isinstance(value, float):
-        return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+        return constant(xp, value, like)
     return xp.astype(value, like.dtype)  # traced: already an array (jax.vmap rejects device=)
 
 
@@ -184,10 +169,10 @@ def _clip(xp: Any, x: Any, bound: Any) -> Any:
     broadcasts shapes, which fails there), ``minimum`` and ``maximum``.
     """
     known_size = array_api_compat.size(x) is not None
-    if isinstance(bound, float) and known_size and _is_2023_12_or_later(xp):
+    if isinstance(bound, float) and known_size and is_2023_12_or_later(xp):
         return xp.clip(x, min=-bound, max=bound)
     b = _parameter(xp, bound, x)
-    return _minimum(xp, _maximum(xp, x, -b), b)
+    return minimum(xp, maximum(xp, x, -b), b)
 
 
 def _if_zero(xp: Any, beta: Any, zero: Callable[[], Any], otherwise: Callable[[], Any]) -> Any:
@@ -198,12 +183,6 @@ def _if_zero(xp: Any, beta: Any, zero: Callable[[], Any], otherwise: Callable[[]
     return xp.where(beta == 0, zero(), otherwise())
 
 
-@functools.cache
-def _is_half(xp: Any, dtype: Any) -> bool:
-    """Whether a floating ``dtype`` is narrower than float32 (float16, bfloat16)."""
-    return bool(xp.finfo(dtype).bits < 32)
-
-
 def _in_float32_if_half(
     xp: Any, compute: Callable[[Any, Any], Any], input: Any, target: Any
 ) -> Any:
@@ -211,41 +190,14 @@ def _in_float32_if_half(
     float32 and each result rounded once, as PyTorch's kernels do, instead of rounding after
     every operation."""
     dtype = input.dtype
-    if not _is_half(xp, dtype):
+    if not is_half(xp, dtype):
         return compute(input, target)
     wide = compute(xp.astype(input, xp.float32), xp.astype(target, xp.float32))
     return xp.astype(wide, dtype)
 
 
-def _reduce(loss: Any, reduction: str, xp: Any) -> Any:
-    """Apply ``reduction`` to per-element losses; the mean of nothing is NaN, silently.
-
-    Half precision is accumulated in float32 and rounded once, as PyTorch does.
-    """
-    if reduction == "none":
-        return loss
-    if _is_half(xp, loss.dtype):
-        return xp.astype(_reduce(xp.astype(loss, xp.float32), reduction, xp), loss.dtype)
-    if reduction == "sum":
-        return xp.sum(loss)
-    if array_api_compat.size(loss) == 0:
-        # sum() keeps the autograd graph; 0 * nan is NaN without NumPy's 0/0 warning.
-        return xp.sum(loss) * math.nan
-    return xp.mean(loss)
-
-
-def _scale(grad: Any, reduction: str, xp: Any) -> Any:
-    """Divide per-element derivatives by N for 'mean' ('sum' and 'none' keep them)."""
-    if reduction != "mean":
-        return grad
-    n = array_api_compat.size(grad)
-    if n is None:  # unknown until computed (dask after boolean indexing): count lazily
-        return grad / xp.astype(xp.sum(xp.ones_like(grad, dtype=xp.int64)), grad.dtype)
-    return grad / max(n, 1)
-
-
 def _l1(xp: Any, input: Array, target: Array) -> Any:
-    return _abs(xp, input - target)
+    return absolute(xp, input - target)
 
 
 def _mse(xp: Any, input: Array, target: Array) -> Any:
@@ -254,20 +206,20 @@ def _mse(xp: Any, input: Array, target: Array) -> Any:
 
 
 def _smooth_l1(xp: Any, input: Array, target: Array, beta: Any) -> Any:
-    abs_diff = _abs(xp, input - target)
+    abs_diff = absolute(xp, input - target)
     if isinstance(beta, float) and beta == 0.0:
         return abs_diff  # the limit beta -> 0 is L1, in value and in autograd
     kink = _parameter(xp, beta, abs_diff)
-    q, p = _minimum(xp, abs_diff, kink), _maximum(xp, abs_diff, kink)
+    q, p = minimum(xp, abs_diff, kink), maximum(xp, abs_diff, kink)
     # (q / 2)(q / beta) rather than q^2 / (2 beta): q / beta <= 1, so nothing overflows that
     # the loss does not. A traced beta = 0 gives q = 0 and p = |d|, the L1 loss, here too.
     return (0.5 * q) * (q / _divisor(xp, beta)) + (p - kink)
 
 
 def _huber(xp: Any, input: Array, target: Array, delta: Any) -> Any:
-    abs_diff = _abs(xp, input - target)
+    abs_diff = absolute(xp, input - target)
     kink = _parameter(xp, delta, abs_diff)
-    q, p = _minimum(xp, abs_diff, kink), _maximum(xp, abs_diff, kink)
+    q, p = minimum(xp, abs_diff, kink), maximum(xp, abs_diff, kink)
     # See huber_loss_reference for why: exact derivatives, also at |d| = inf, in every mode.
     return (0.5 * q) * q + kink * (p - kink)
 
@@ -277,7 +229,7 @@ def _pinball(xp: Any, input: Array, target: Array, tau: float) -> Any:
     # gives the sub-gradient 1/2 - tau, as pinball_loss_grad does; no cancellation, and the
     # slope stays finite for an infinite difference.
     diff = input - target
-    return _maximum(xp, -tau * diff, (1.0 - tau) * diff)
+    return maximum(xp, -tau * diff, (1.0 - tau) * diff)
 
 
 def _loss(
@@ -290,28 +242,14 @@ def _loss(
 ) -> Any:
     """The per-element ``formula``, reduced."""
     loss = _in_float32_if_half(xp, lambda a, b: formula(xp, a, b, *parameter), input, target)
-    return _reduce(loss, reduction, xp)
+    return reduce(loss, reduction, xp)
 
 
 def _derivative(
     xp: Any, formula: Callable[[Any], Any], input: Array, target: Array, reduction: str
 ) -> Any:
     """``formula(x - y)``, the per-element derivative, scaled for ``reduction``."""
-    return _in_float32_if_half(
-        xp, lambda a, b: _scale(formula(a - b), reduction, xp), input, target
-    )
-
-
-def _torch_functional() -> Any:
-    import torch.nn.functional
-
-    return torch.nn.functional
-
-
-def _torch() -> Any:
-    import torch
-
-    return torch
+    return _in_float32_if_half(xp, lambda a, b: scale(formula(a - b), reduction, xp), input, target)
 
 
 # ---------------------------------------------------------------------------------------
@@ -542,7 +480,7 @@ def l1_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
-        return _torch_functional().l1_loss(input, target, reduction=reduction)
+        return torch_functional().l1_loss(input, target, reduction=reduction)
     return _loss(xp, _l1, input, target, reduction)
 
 
@@ -594,7 +532,7 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Ar
     reduction = check_reduction(reduction)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
-        return _torch_functional().mse_loss(input, target, reduction=reduction)
+        return torch_functional().mse_loss(input, target, reduction=reduction)
     return _loss(xp, _mse, input, target, reduction)
 
 
@@ -643,7 +581,7 @@ def rmse(input: ArrayLike, target: ArrayLike) -> Array:
     """
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
-        return xp.sqrt(_torch_functional().mse_loss(input, target, reduction="mean"))
+        return xp.sqrt(torch_functional().mse_loss(input, target, reduction="mean"))
     return xp.sqrt(_loss(xp, _mse, input, target, "mean"))
 
 
@@ -730,7 +668,7 @@ def smooth_l1_loss(
     beta = check_parameter("beta", beta, allow_zero=True, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp) and input.dtype != xp.float16:
-        return _torch_functional().smooth_l1_loss(input, target, reduction=reduction, beta=beta)
+        return torch_functional().smooth_l1_loss(input, target, reduction=reduction, beta=beta)
     return _loss(xp, _smooth_l1, input, target, reduction, beta)
 
 
@@ -800,7 +738,7 @@ def huber_loss(
     delta = check_parameter("delta", delta, allow_zero=False, allow_traced=True)
     xp, input, target = check_input_target(input, target)
     if array_api_compat.is_torch_namespace(xp):
-        return _torch_functional().huber_loss(input, target, reduction=reduction, delta=delta)
+        return torch_functional().huber_loss(input, target, reduction=reduction, delta=delta)
     return _loss(xp, _huber, input, target, reduction, delta)
 
 
