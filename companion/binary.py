@@ -1,35 +1,44 @@
-r"""Linear binary classifiers for many runs at once: gradient descent from a chosen start, and
-maximum likelihood.
+r"""Linear binary classifiers for many runs at once: gradient descent from a chosen start,
+maximum likelihood, and scores on held-out data.
 
 A linear binary classifier scores an input :math:`x \in \mathbb R^d` with the logit
 :math:`z = w^\top x + b` and gives class 1 the probability :math:`\sigma(z) = 1/(1 + e^{-z})`.
 Two ways to fit one, each for ``R`` independent runs together (a leading run axis):
 
-- :func:`train_linear_classifier`: full-batch gradient descent on any loss of the logits,
-  from a starting point the caller chooses (confidently wrong, for instance), in float32 by
-  default, so that what a loss's gradient does far from the answer, and what float32 does to
-  it, can be watched;
+- :func:`train_linear_classifier`: full-batch gradient descent (or Adam) on any loss of the
+  logits, from a starting point the caller chooses (confidently wrong, for instance), in
+  float32 by default, so that what a loss's gradient does far from the answer, and what
+  float32 does to it, can be watched; each run may have its own step size, so that a grid
+  of step sizes trains in one call;
 - :func:`fit_logistic_regression`: the maximum-likelihood fit, the minimum of the summed
   binary cross-entropy (optionally with a ``pos_weight``), by Newton's method to machine
   precision in float64; scikit-learn's ``LogisticRegression(C=np.inf)`` (no penalty) finds the same
   weights one run at a time (the tests check it). Its Hessian gives the standard errors of
   the weights.
 
+:func:`held_out_scores` scores any binary classifier's logits on held-out data, run by run
+(accuracy, log loss, calibration error and, where the truth is known, the distance to it).
+
 :func:`train_linear_classifier` needs PyTorch (``pip install
-"loss-functions-companion[torch]"``); :func:`fit_logistic_regression` is NumPy only.
+"loss-functions-companion[torch]"``); the rest is NumPy only.
 """
+
+# ruff: noqa: UP007 - ``Union[float, ArrayLike]``, not ``float | ArrayLike``: Sphinx resolves
+# the ``ArrayLike`` alias (autodoc_type_aliases) inside ``Union`` but not in ``|``, which would
+# leave unresolved references in the API page.
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
 from companion._checks import check_count
 from companion._extras import missing_extra
 from companion._typing import ArrayLike
+from companion.calibration import calibration_bins
 
 
 def _design(x: ArrayLike, runs: int | None = None) -> np.ndarray:
@@ -112,21 +121,37 @@ def train_linear_classifier(
     *,
     weights: ArrayLike,
     biases: ArrayLike,
-    lr: float,
+    lr: Union[float, ArrayLike],
     steps: int,
+    optimizer: str = "gd",
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
     dtype: Any = None,
 ) -> LinearPath:
-    r"""Full-batch gradient descent on a loss of the logits, from given starting weights.
+    r"""Full-batch gradient descent (or Adam) on a loss of the logits, from given weights.
 
-    Run ``r`` starts from ``weights[r]`` and ``biases[r]`` and takes ``steps`` steps
+    Run ``r`` starts from ``weights[r]`` and ``biases[r]``, :math:`\theta = (w, b)`, and
+    takes ``steps`` steps on its mean training loss
 
-    .. math:: (w, b) \leftarrow (w, b) - \eta\, \nabla_{(w, b)}\,
-              \frac1N \sum_{i=1}^N \ell\bigl(w^\top x_i + b,\ y_i\bigr),
+    .. math:: L_r(\theta) = \frac1N \sum_{i=1}^N \ell\bigl(w^\top x_i + b,\ y_i\bigr),
+              \qquad g_t = \nabla_\theta L_r(\theta_{t-1}),
 
     with the gradient from PyTorch's autograd through ``loss``: for a loss written on the
     probabilities, ``loss(sigmoid(z), t)``, that is the gradient PyTorch would give in a
-    real model, rounding and clamps included. The runs are independent. Training runs on
-    one CPU thread (for matrices this small, more threads only add synchronisation).
+    real model, rounding and clamps included. Gradient descent (``"gd"``) steps
+    :math:`\theta_t = \theta_{t-1} - \eta_r\, g_t`; Adam (``"adam"``, Kingma and Ba's
+    update as ``torch.optim.Adam`` takes it, without weight decay) steps
+
+    .. math:: m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \quad
+              v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2, \quad
+              \theta_t = \theta_{t-1} - \eta_r\,
+              \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon},
+
+    coordinate by coordinate, so that each step moves a weight by about :math:`\eta_r`
+    whatever the size of its gradient. The runs are independent, each with its own step size
+    :math:`\eta_r` if ``lr`` gives one per run (a grid of step sizes trains in one call).
+    Training runs on one CPU thread (for matrices this small, more threads only add
+    synchronisation).
 
     Parameters
     ----------
@@ -143,10 +168,15 @@ def train_linear_classifier(
         Starting weights :math:`w` of each run (1-D: the same for every run).
     biases : array_like, shape (R,) or ()
         Starting biases :math:`b`.
-    lr : float
-        The step size :math:`\eta > 0`.
+    lr : float or array_like, shape (R,)
+        The step size :math:`\eta > 0`: one for every run, or one per run.
     steps : int
         Number of steps, ``>= 0``.
+    optimizer : {"gd", "adam"}
+        Plain gradient descent or Adam.
+    betas, eps : float
+        Adam's decay rates :math:`(\beta_1, \beta_2)`, each in ``[0, 1)``, and its
+        :math:`\epsilon > 0` (PyTorch's defaults); ignored by gradient descent.
     dtype : torch.dtype, optional
         The precision of training, ``torch.float32`` by default (the recorded weights are
         returned as float64).
@@ -166,6 +196,15 @@ def train_linear_classifier(
     ...                                weights=[-5.0], biases=0.0, lr=1.0, steps=20)
     >>> path.weights.shape, bool(path.weights[0, 0, 0] < 0 < path.weights[-1, 0, 0])
     ((21, 1, 1), True)
+
+    Three step sizes at once, one run each, with Adam: its first step moves every weight by
+    the step size (:math:`m_1 / \sqrt{v_1} = \pm 1`):
+
+    >>> path = train_linear_classifier(x, y, binary_cross_entropy_with_logits,
+    ...                                weights=[-5.0], biases=0.0, lr=[0.1, 1.0, 10.0],
+    ...                                steps=1, optimizer="adam")
+    >>> (path.weights[1, :, 0] - path.weights[0, :, 0]).round(4).tolist()
+    [0.1, 1.0, 10.0]
     """
     try:
         import torch
@@ -173,12 +212,23 @@ def train_linear_classifier(
         raise missing_extra(error, "torch", f"{__name__}.train_linear_classifier") from error
 
     dtype = torch.float32 if dtype is None else dtype
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be finite and > 0, got {lr!r}")
+    step_sizes = np.asarray(lr, dtype=np.float64)
+    if step_sizes.ndim > 1 or not (np.isfinite(step_sizes).all() and (step_sizes > 0).all()):
+        raise ValueError(f"lr must be finite and > 0, one number or one per run, got {lr!r}")
+    if optimizer not in ("gd", "adam"):
+        raise ValueError(f"optimizer must be 'gd' or 'adam', got {optimizer!r}")
+    if not (all(0 <= beta < 1 for beta in betas) and len(betas) == 2 and eps > 0):
+        raise ValueError(f"betas must be two numbers in [0, 1) and eps > 0, got {betas}, {eps}")
     check_count("steps", steps, minimum=0)
-    runs = max(_runs_of(x, y), int(np.shape(weights)[0]) if np.ndim(weights) == 2 else 1)
+    runs = max(
+        _runs_of(x, y),
+        int(np.shape(weights)[0]) if np.ndim(weights) == 2 else 1,
+        step_sizes.size if step_sizes.ndim == 1 else 1,
+    )
     design = _design(x, runs)
     runs, n, d = design.shape
+    if step_sizes.ndim == 1 and step_sizes.size != runs:
+        raise ValueError(f"lr must have one step size per run, {runs}, got {step_sizes.size}")
     labels = _labels(y, runs, n)
     start_w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (runs, d))
     start_b = np.broadcast_to(np.asarray(biases, dtype=np.float64), (runs,))
@@ -186,11 +236,13 @@ def train_linear_classifier(
     inputs = torch.as_tensor(with_ones, dtype=dtype)
     targets = torch.as_tensor(np.array(labels), dtype=dtype)
     theta = torch.as_tensor(np.concatenate([start_w, start_b[:, None]], axis=1), dtype=dtype)
+    eta = torch.as_tensor(np.array(np.broadcast_to(step_sizes, (runs,))[:, None]), dtype=dtype)
+    first, second = torch.zeros_like(theta), torch.zeros_like(theta)  # Adam's m and v
     path, losses = [theta], []
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
     try:
-        for _ in range(steps):
+        for step in range(1, steps + 1):
             leaf = theta.detach().requires_grad_(True)
             z = torch.bmm(inputs, leaf[:, :, None])[:, :, 0]
             values = loss(z, targets, reduction="none")
@@ -201,7 +253,12 @@ def train_linear_classifier(
                 )
             mean = values.mean(dim=1)
             (grad,) = torch.autograd.grad(mean.sum(), leaf)
-            theta = (theta - lr * grad).detach()
+            if optimizer == "adam":
+                first = betas[0] * first + (1 - betas[0]) * grad
+                second = betas[1] * second + (1 - betas[1]) * grad**2
+                scale = (second / (1 - betas[1] ** step)).sqrt() + eps
+                grad = first / (1 - betas[0] ** step) / scale
+            theta = (theta - eta * grad).detach()
             path.append(theta)
             losses.append(mean.detach())
     finally:
@@ -314,9 +371,10 @@ def fit_logistic_regression(
     Raises
     ------
     ValueError
-        If a run has not converged after ``max_iter`` steps, as happens when its classes
-        can be separated by a line (the maximum-likelihood weights are then infinite), or
-        for bad arguments.
+        If a run has not converged after ``max_iter`` steps or its Hessian has become
+        singular, as happens when its classes can be separated by a line (the
+        maximum-likelihood weights are then infinite: the loss falls towards 0 as they grow,
+        Albert and Anderson, 1984), or for bad arguments.
 
     Examples
     --------
@@ -342,7 +400,14 @@ def fit_logistic_regression(
         p = 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid without overflow
         grad = np.einsum("rn,rnk->rk", v * (p - labels), a)
         hessian = _hessian(a, v * p * (1.0 - p))
-        step = np.linalg.solve(hessian, grad[..., None])[..., 0]
+        try:
+            step = np.linalg.solve(hessian, grad[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"Newton's method stopped after {iteration - 1} steps at a singular Hessian; "
+                "are the classes of a run separable by a line? (The maximum-likelihood "
+                "weights are then infinite.) Or are two features collinear?"
+            ) from None
         scale = np.ones(runs)
         for _ in range(60):  # halve the steps that would raise the loss
             trial = theta - scale[:, None] * step
@@ -362,3 +427,72 @@ def fit_logistic_regression(
         f"Newton's method did not converge in {max_iter} steps; are the classes of a run "
         "separable by a line? (The maximum-likelihood weights are then infinite.)"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring on held-out data.
+
+
+def held_out_scores(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    posterior: Union[ArrayLike, None] = None,
+    *,
+    n_bins: int = 15,
+) -> dict[str, np.ndarray]:
+    r"""Accuracy, log loss and calibration of binary classifiers on held-out data, run by run.
+
+    For logits :math:`z_i` (class 1 predicted where :math:`z_i > 0`, with probability
+    :math:`p_i = \sigma(z_i)`) and labels :math:`y_i`, each run gets
+
+    - ``"accuracy"``: :math:`\frac1N \sum_i \mathbf 1[\,\mathbf 1[z_i > 0] = y_i\,]`;
+    - ``"log loss"``: the mean binary cross-entropy :math:`\frac1N \sum_i
+      [\operatorname{softplus}(z_i) - y_i z_i]`, computed from the logits (so that a
+      confident prediction does not round to a probability of exactly 0 or 1);
+    - ``"ECE"``: the expected calibration error of :math:`p_i` as the probability of class 1
+      in ``n_bins`` equal-width bins (:func:`companion.calibration.calibration_bins`);
+    - ``"mean |p - p*|"`` (with ``posterior``): :math:`\frac1N \sum_i |p_i - p^\star_i|`, the
+      distance to the true probability of class 1.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., N)
+        Every run's logits.
+    labels : array_like, shape (..., N)
+        The labels 0 and 1.
+    posterior : array_like, shape (..., N), optional
+        The true :math:`P(y = 1 \mid x_i)`, where known (simulated data).
+    n_bins : int
+        Bins of the ECE.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One array of shape ``(...)`` per score.
+
+    Examples
+    --------
+    >>> scores = held_out_scores([[2.0, -1.0, 0.5, -3.0]], [[1, 0, 0, 0]])
+    >>> {name: value.round(3).tolist() for name, value in scores.items()}
+    {'accuracy': [0.75], 'log loss': [0.366], 'ECE': [0.265]}
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels)
+    if z.shape != y.shape or z.ndim == 0:
+        raise ValueError(
+            f"logits and labels must have the same shape (..., N), got {z.shape}, {y.shape}"
+        )
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 and 1")
+    p = 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid without overflow
+    scores = {
+        "accuracy": ((z > 0) == (y == 1)).mean(axis=-1),
+        "log loss": (np.logaddexp(0.0, z) - y * z).mean(axis=-1),
+        "ECE": calibration_bins(y.astype(np.int64), p, n_bins=n_bins).ece,
+    }
+    if posterior is not None:
+        truth = np.asarray(posterior, dtype=np.float64)
+        if truth.shape != z.shape:
+            raise ValueError(f"posterior must have the logits' shape {z.shape}, got {truth.shape}")
+        scores["mean |p - p*|"] = np.abs(p - truth).mean(axis=-1)
+    return scores

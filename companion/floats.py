@@ -2,10 +2,11 @@ r"""Probing floating-point arithmetic: the first number at which a condition sta
 
 Where does ``sigmoid(z)`` become exactly 1 in float32? Where does a gradient stop being right?
 Such questions have an exact answer, a single floating-point number, when the condition is
-false below some value and true from there on. :func:`first_float_where` finds it by bisection
-over the representable numbers themselves: every float of a format, read as an integer in
-the order of the values, is one step from its neighbours, so about 32 (float32) or 64
-(float64) evaluations of the condition pin down the answer exactly. NumPy only.
+false on one side of some value and true on the other. :func:`first_float_where` finds it,
+searching up or down, by bisection over the representable numbers themselves: every float of
+a format, read as an integer in the order of the values, is one step from its neighbours, so
+about 16 (float16), 32 (float32) or 64 (float64) evaluations of the condition pin down the
+answer exactly. NumPy only.
 """
 
 from __future__ import annotations
@@ -43,37 +44,43 @@ def _unrank(rank: int, dtype: np.dtype[Any]) -> np.floating[Any]:
 
 def first_float_where(
     condition: Callable[[np.floating[Any]], Any],
-    low: float,
-    high: float,
+    start: float,
+    stop: float,
     dtype: Any = np.float32,
 ) -> np.floating[Any]:
-    r"""The smallest float ``z`` of ``dtype`` in ``[low, high]`` at which ``condition(z)`` holds.
+    r"""The first float of ``dtype``, walking from ``start`` to ``stop``, where ``condition`` holds.
 
-    The condition must be *monotone* on the interval: false below some threshold and true
-    from it on. Bisection cannot check that (``z + 1 == z`` in float32, for instance, holds
-    at :math:`2^{24}` but not at the next float, :math:`2^{24} + 2`). For a condition that
-    holds *below* a threshold, search for its negation: the answer is the first float where
-    it stops holding. Bisection over the floats in their order finds the threshold with one
-    evaluation per bit of the format; the result is the exact float, not an approximation.
+    The walk goes up when ``start < stop`` (the answer is the *smallest* float in
+    ``[start, stop]`` where the condition holds) and down when ``start > stop`` (the
+    *largest* float in ``[stop, start]`` where it holds). The condition must be *monotone*
+    along the walk: false up to some threshold and true from it on to ``stop``. Bisection
+    cannot check that (``z + 1 == z`` in float32, for instance, holds at :math:`2^{24}` but
+    not at the next float, :math:`2^{24} + 2`). For a condition that holds first and then
+    stops holding, search for its negation. Bisection over the floats in their order finds
+    the threshold with one evaluation per bit of the format; the result is the exact float,
+    not an approximation. NumPy's floating-point warnings are silenced while the condition
+    is evaluated, since probing overflow and underflow is what the search is for.
 
     Parameters
     ----------
     condition : callable
         Called with a NumPy scalar of ``dtype``; its result is read as a bool.
-    low, high : float
-        The interval to search, rounded to ``dtype``; ``low <= high``, both finite.
+    start, stop : float
+        Where the walk begins and where it ends, both finite, rounded to ``dtype``; the
+        condition must hold at ``stop``.
     dtype : {numpy.float16, numpy.float32, numpy.float64}
 
     Returns
     -------
     numpy.floating
-        A scalar of ``dtype``: ``low`` if the condition already holds there.
+        A scalar of ``dtype`` (``start`` itself if the condition already holds there);
+        ``float()`` of it is exact.
 
     Raises
     ------
     ValueError
-        If the condition does not hold at ``high`` (there is nothing to find), if the
-        interval is empty or not finite, or if ``dtype`` is not one of the three formats.
+        If the condition does not hold at ``stop`` (there is nothing to find), if an end
+        is not finite, or if ``dtype`` is not one of the three formats.
 
     Examples
     --------
@@ -81,9 +88,21 @@ def first_float_where(
     :math:`\ln(3.4 \cdot 10^{38}) \approx 88.72`:
 
     >>> import numpy as np
-    >>> with np.errstate(over="ignore"):
-    ...     print(first_float_where(lambda z: np.isinf(np.exp(z)), 0.0, 1000.0))
+    >>> print(first_float_where(lambda z: np.isinf(np.exp(z)), 0.0, 1000.0))
     88.72284
+
+    Walking down instead: the float32 exponential is 0 once :math:`e^z` is at most half the
+    smallest positive float32 (the subnormal :math:`2^{-149}`), that is from about
+    :math:`z = -150 \ln 2 \approx -103.97` down:
+
+    >>> print(first_float_where(lambda z: np.exp(z) == 0, 0.0, -1000.0))
+    -103.972084
+
+    In float16 the exponential overflows from 11.09375, just above :math:`\ln 65504
+    \approx 11.0898`, the logarithm of the largest float16:
+
+    >>> float(first_float_where(lambda z: np.isinf(np.exp(z)), 0.0, 20.0, np.float16))
+    11.09375
 
     A float32 sum ``1 + eps`` is rounded back to 1 up to ``eps = 2**-24`` (half the spacing
     of float32 numbers above 1, where the tie goes to the even neighbour, 1); the first
@@ -98,19 +117,20 @@ def first_float_where(
     kind = np.dtype(dtype)
     if kind not in _BITS:
         raise ValueError(f"dtype must be float16, float32 or float64, got {kind}")
-    start = cast(np.floating[Any], np.array(low, dtype=kind)[()])
-    stop = cast(np.floating[Any], np.array(high, dtype=kind)[()])
-    if not (np.isfinite(start) and np.isfinite(stop) and start <= stop):
-        raise ValueError(f"low and high must be finite with low <= high, got {low!r}, {high!r}")
-    if not condition(stop):
-        raise ValueError(f"the condition does not hold at high = {stop!r}: nothing to find")
-    if condition(start):
-        return start
-    below, above = _rank(start), _rank(stop)  # condition false at below, true at above
-    while above - below > 1:
-        middle = (below + above) // 2
-        if condition(_unrank(middle, kind)):
-            above = middle
-        else:
-            below = middle
-    return _unrank(above, kind)
+    with np.errstate(all="ignore"):
+        begin = cast(np.floating[Any], np.array(start, dtype=kind)[()])
+        end = cast(np.floating[Any], np.array(stop, dtype=kind)[()])
+        if not (np.isfinite(begin) and np.isfinite(end)):
+            raise ValueError(f"start and stop must be finite in {kind}, got {start!r}, {stop!r}")
+        if not condition(end):
+            raise ValueError(f"the condition does not hold at stop = {end!r}: nothing to find")
+        if condition(begin):
+            return begin
+        false_at, true_at = _rank(begin), _rank(end)  # either order: the walk's direction
+        while abs(true_at - false_at) > 1:
+            middle = (false_at + true_at) // 2
+            if condition(_unrank(middle, kind)):
+                true_at = middle
+            else:
+                false_at = middle
+        return _unrank(true_at, kind)

@@ -1,4 +1,5 @@
-"""Tests for companion.binary: linear binary classifiers by gradient descent and by Newton."""
+"""Tests for companion.binary: linear binary classifiers by gradient descent and by Newton, and
+their scores on held-out data."""
 
 import os
 import subprocess
@@ -9,14 +10,17 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
 
 from companion import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
 from companion.binary import (
     LinearPath,
     LogisticRegressionFit,
     fit_logistic_regression,
+    held_out_scores,
     train_linear_classifier,
 )
+from companion.calibration import calibration_bins
 from companion.data import GaussianClasses
 from companion.logistic import fit_logistic
 
@@ -92,6 +96,10 @@ def test_one_dimensional_and_shared_inputs(runs):
 def test_separable_classes_and_bad_arguments_raise():
     with pytest.raises(ValueError, match="did not converge.*separable"):
         fit_logistic_regression([-2.0, -1.0, 1.0, 2.0], [0, 0, 1, 1], max_iter=30)
+    with pytest.raises(ValueError, match="singular Hessian.*separable"):
+        fit_logistic_regression([-2.0, -1.0, 1.0, 2.0], [0, 0, 1, 1])  # before 100 steps
+    with pytest.raises(ValueError, match="collinear"):
+        fit_logistic_regression([[0.0, 0.0], [1.0, 2.0], [2.0, 4.0]], [0, 1, 0])
     with pytest.raises(ValueError, match="pos_weight"):
         fit_logistic_regression([0.0, 1.0], [0, 1], pos_weight=0.0)
     with pytest.raises(ValueError, match="labels 0 and 1"):
@@ -147,6 +155,62 @@ def test_runs_are_independent_and_start_where_asked(runs):
     assert together.logits(x_test, step=0).shape == (4, 50)
 
 
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_one_step_size_per_run_equals_one_call_per_step_size(runs, optimizer):
+    x, y, x_test = runs
+    step_sizes = np.array([0.1, 1.0, 10.0, 100.0])
+    grid = train_linear_classifier(
+        x[0], y[0], binary_cross_entropy_with_logits, weights=[2.0, -1.0], biases=0.5,
+        lr=step_sizes, steps=12, optimizer=optimizer, dtype=torch.float64,
+    )  # fmt: skip
+    assert grid.weights.shape == (13, 4, 2)
+    for r, eta in enumerate(step_sizes):
+        alone = train_linear_classifier(
+            x[0], y[0], binary_cross_entropy_with_logits, weights=[2.0, -1.0], biases=0.5,
+            lr=eta, steps=12, optimizer=optimizer, dtype=torch.float64,
+        )  # fmt: skip
+        np.testing.assert_allclose(grid.weights[:, r], alone.weights[:, 0], rtol=1e-13)
+        np.testing.assert_allclose(grid.biases[:, r], alone.biases[:, 0], rtol=1e-13)
+    assert not np.allclose(grid.weights[-1, 0], grid.weights[-1, 1])
+
+
+def test_adam_equals_torch_optim_adam(runs):
+    x, y, _ = runs
+    start = torch.tensor([[1.5, -2.0, 0.3], [-4.0, 0.5, 1.0]], dtype=torch.float64)
+    eta, betas, eps = torch.tensor([[0.05], [0.3]], dtype=torch.float64), (0.8, 0.99), 1e-6
+    path = train_linear_classifier(
+        x[:2], y[:2], binary_cross_entropy_with_logits, weights=start[:, :2].numpy(),
+        biases=start[:, 2].numpy(), lr=eta[:, 0].numpy(), steps=30, optimizer="adam",
+        betas=betas, eps=eps, dtype=torch.float64,
+    )  # fmt: skip
+    inputs = torch.cat([torch.as_tensor(x[:2]), torch.ones(2, x.shape[1], 1)], dim=2)
+    targets = torch.as_tensor(y[:2], dtype=torch.float64)
+    for r in range(2):
+        theta = start[r].clone().requires_grad_(True)
+        adam = torch.optim.Adam([theta], lr=float(eta[r]), betas=betas, eps=eps)
+        for t in range(1, 31):
+            adam.zero_grad()
+            binary_cross_entropy_with_logits(inputs[r] @ theta, targets[r]).backward()
+            adam.step()
+            np.testing.assert_allclose(path.weights[t, r], theta[:2].detach(), rtol=1e-12)
+            np.testing.assert_allclose(path.biases[t, r], theta[2].item(), rtol=1e-12)
+
+
+def test_adam_moves_each_weight_by_about_the_step_size_whatever_the_gradient():
+    # one weight with a gradient 10,000 times smaller than the other's: Adam moves both alike
+    x, y = np.array([[1e-4, 0.0], [0.0, 1.0]]), np.array([1.0, 1.0])
+
+    def linear(z, t, reduction):  # the loss -z: gradient -x, the same at every step
+        return -z
+
+    path = train_linear_classifier(
+        x, y, linear, weights=[0.0, 0.0], biases=0.0, lr=0.5, steps=3, optimizer="adam",
+        dtype=torch.float64,
+    )  # fmt: skip
+    np.testing.assert_allclose(path.weights[:, 0, 0], [0, 0.5, 1.0, 1.5], rtol=1e-3)
+    np.testing.assert_allclose(path.weights[:, 0, 1], [0, 0.5, 1.0, 1.5], rtol=1e-6)
+
+
 def test_float32_clamp_freezes_a_confidently_wrong_model_on_probabilities():
     # every label is 0 and every logit starts at 30: sigmoid rounds to 1 in float32
     x, y = np.zeros((6, 1)), np.zeros(6)
@@ -173,6 +237,21 @@ def test_gradient_descent_bad_arguments_raise(runs):
         train_linear_classifier(
             x, y, binary_cross_entropy_with_logits, weights=[0.0, 0.0], biases=0.0,
             lr=1.0, steps=-1,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        train_linear_classifier(x, y, binary_cross_entropy_with_logits, lr=[1.0, -1], **kwargs)
+    with pytest.raises(ValueError, match="one step size per run"):
+        train_linear_classifier(
+            x, y, binary_cross_entropy_with_logits, lr=[1.0, 2.0], **kwargs
+        )  # four runs, two step sizes
+    with pytest.raises(ValueError, match="optimizer must be 'gd' or 'adam'"):
+        train_linear_classifier(
+            x, y, binary_cross_entropy_with_logits, lr=1.0, optimizer="sgd", **kwargs
+        )
+    with pytest.raises(ValueError, match="betas"):
+        train_linear_classifier(
+            x, y, binary_cross_entropy_with_logits, lr=1.0, optimizer="adam",
+            betas=(0.9, 1.0), **kwargs,
         )  # fmt: skip
     with pytest.raises(ValueError, match="one value per example"):
         train_linear_classifier(
@@ -206,3 +285,37 @@ def test_without_torch_the_newton_fit_works_and_training_names_the_extra():
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("ImportError: companion.binary.train_linear_classifier needs torch")
     assert last_line.endswith('pip install "loss-functions-companion[torch]"')
+
+
+# ---------------------------------------------------------------------------------------------
+# held_out_scores
+
+
+def test_held_out_scores_equal_scikit_learn_run_by_run():
+    rng = np.random.default_rng(3)
+    z = rng.normal(scale=3.0, size=(5, 200))
+    y = (rng.random((5, 200)) < 1 / (1 + np.exp(-0.7 * z))).astype(int)
+    truth = 1 / (1 + np.exp(-0.7 * z))
+    scores = held_out_scores(z, y, truth)
+    assert set(scores) == {"accuracy", "log loss", "ECE", "mean |p - p*|"}
+    p = 1 / (1 + np.exp(-z))
+    for r in range(5):
+        assert scores["accuracy"][r] == accuracy_score(y[r], z[r] > 0)
+        assert np.isclose(scores["log loss"][r], log_loss(y[r], p[r]), rtol=1e-12)
+        assert np.isclose(scores["ECE"][r], calibration_bins(y[r], p[r]).ece, rtol=1e-12)
+        assert np.isclose(scores["mean |p - p*|"][r], np.abs(p[r] - truth[r]).mean())
+
+
+def test_held_out_log_loss_stays_finite_for_confident_logits():
+    scores = held_out_scores([[800.0, -800.0]], [[0, 1]])  # sigmoid is exactly 1 and 0
+    np.testing.assert_allclose(scores["log loss"], [800.0])
+    assert scores["accuracy"].tolist() == [0.0]
+
+
+def test_held_out_scores_bad_arguments_raise():
+    with pytest.raises(ValueError, match="same shape"):
+        held_out_scores([[0.0, 1.0]], [[0, 1, 1]])
+    with pytest.raises(ValueError, match="labels must be 0 and 1"):
+        held_out_scores([0.0, 1.0], [0, 2])
+    with pytest.raises(ValueError, match="posterior"):
+        held_out_scores([0.0, 1.0], [0, 1], [0.5])

@@ -1,6 +1,7 @@
 """Tests for companion.floats: the first float at which a monotone condition holds."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -54,16 +55,54 @@ def test_rank_is_the_position_among_the_floats(dtype):
     assert _rank(np.nextafter(one, dtype(2))) == _rank(one) + 1
 
 
-def test_the_answer_is_low_when_the_condition_already_holds_there():
+def test_the_answer_is_start_when_the_condition_already_holds_there():
     assert first_float_where(lambda z: True, 3.0, 4.0) == np.float32(3.0)
+    assert first_float_where(lambda z: True, 4.0, 3.0) == np.float32(4.0)
+    assert first_float_where(lambda z: z == 2, 2.0, 2.0) == np.float32(2.0)
+
+
+def test_a_downward_walk_finds_the_largest_float_where_the_condition_holds():
+    floats = np.arange(np.float16(0).view(np.uint16), np.float16(60000).view(np.uint16) + 1)
+    floats = -floats.astype(np.uint16).view(np.float16)  # 0, -tiny, ..., -60000
+    for threshold in (np.float16(-0.1), np.float16(-3.14), np.float16(-1000), np.float16(-6e-8)):
+        found = first_float_where(lambda z, t=threshold: z <= t, 0.0, -60000.0, np.float16)
+        assert found == floats[np.argmax(floats <= threshold)] == threshold
+        assert found.dtype == np.float16
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_the_two_directions_meet_at_neighbouring_floats(dtype):
+    def is_one(z):
+        return (
+            torch.sigmoid(torch.tensor(float(z), dtype=torch.float64)).to(
+                getattr(torch, np.dtype(dtype).name)
+            )
+            == 1
+        )
+
+    up = first_float_where(is_one, 0.0, 100.0, dtype)
+    down = first_float_where(lambda z: not is_one(z), 100.0, 0.0, dtype)
+    assert down == np.nextafter(up, dtype(0)) and up.dtype == down.dtype == dtype
+
+
+def test_floating_point_warnings_are_silenced_during_the_search_only():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = first_float_where(lambda z: np.isinf(np.exp(z)), 0.0, 1000.0)
+        assert found == np.float32(88.72284)
+        assert first_float_where(lambda z: np.exp(z) == 0, 0.0, -1000.0) < -103.97
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        np.exp(np.float32(100.0))
 
 
 def test_bad_arguments_raise_errors_that_name_them():
-    with pytest.raises(ValueError, match="does not hold at high"):
+    with pytest.raises(ValueError, match="does not hold at stop"):
         first_float_where(lambda z: z > 10, 0.0, 1.0)
-    with pytest.raises(ValueError, match="low <= high"):
-        first_float_where(lambda z: True, 2.0, 1.0)
+    with pytest.raises(ValueError, match="does not hold at stop"):
+        first_float_where(lambda z: z > 10, 1.0, 0.0)
     with pytest.raises(ValueError, match="finite"):
         first_float_where(lambda z: True, 0.0, np.inf)
+    with pytest.raises(ValueError, match="finite"):
+        first_float_where(lambda z: True, 0.0, 1e6, np.float16)  # beyond float16
     with pytest.raises(ValueError, match="float16, float32 or float64"):
         first_float_where(lambda z: True, 0.0, 1.0, np.int32)
