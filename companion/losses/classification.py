@@ -86,8 +86,9 @@ Differences from PyTorch and torchvision, all deliberate:
   and a label-smoothed ``cross_entropy`` of the logits
   :math:`(10^4, -10^4, -10^4, -10^4, -10^4)` is inf where the loss is 1600. The float16
   results equal PyTorch's float32 results rounded to float16.
-- :func:`kl_div` does not warn on ``reduction='mean'``; its docstring explains why
-  ``'batchmean'`` is the KL divergence.
+- :func:`kl_div` does not warn on ``reduction='mean'`` (a warning would break
+  ``torch.compile(fullgraph=True)``); its docstring explains why ``'batchmean'`` is the KL
+  divergence.
 - :func:`multi_margin_loss`: float16 is computed by the formula (PyTorch has no CPU kernel
   for it); an empty batch gives NaN for ``'mean'`` and 0 for ``'sum'`` (PyTorch's CPU kernel
   returns uninitialised memory for both); a negative ``margin`` raises ``ValueError``
@@ -1390,8 +1391,10 @@ def kl_div(
     Notes
     -----
     PyTorch warns on every call with ``reduction='mean'`` that it is not the KL divergence
-    and will change; the companion keeps PyTorch's present meaning, without the warning,
-    and this docstring says which reduction to use. A negative target gives NaN, as in
+    and will change; the companion keeps PyTorch's present meaning, without the warning
+    (a Python warning would stop ``torch.compile(fullgraph=True)`` from tracing the
+    function: Dynamo cannot trace ``warnings.warn``), and this docstring says which
+    reduction to use. A negative target gives NaN, as in
     PyTorch (it is not checked).
 
     %(classification_pytorch)s
