@@ -143,8 +143,9 @@ def train_linear_classifier(
     update as ``torch.optim.Adam`` takes it, without weight decay) steps
 
     .. math:: m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \quad
-              v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2, \quad
-              \theta_t = \theta_{t-1} - \eta_r\,
+              v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2,
+
+    .. math:: \theta_t = \theta_{t-1} - \eta_r\,
               \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon},
 
     coordinate by coordinate, so that each step moves a weight by about :math:`\eta_r`

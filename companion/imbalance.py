@@ -25,16 +25,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from companion._checks import check_count, check_seeds
+from companion._extras import missing_extra
 from companion._typing import ArrayLike
 from companion.data import GaussianClasses
 
-if TYPE_CHECKING:
+try:
     import torch
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "torch", __name__) from error
 
 
 @dataclass(frozen=True)
@@ -317,8 +320,11 @@ def fit_linear_exact(
     Newton's method, from zero weights and the bias
     :math:`\log(\bar t / (1 - \bar t))`, minimises
 
-    .. math:: L(w, b) = \frac1N \sum_{i=1}^N \ell(z_i, t_i), \qquad
-              \nabla L = \frac1N \sum_i \ell'(z_i)\, a_i, \qquad
+    .. math:: L(w, b) = \frac1N \sum_{i=1}^N \ell(z_i, t_i),
+
+    with gradient and Hessian
+
+    .. math:: \nabla L = \frac1N \sum_i \ell'(z_i)\, a_i, \qquad
               \nabla^2 L = \frac1N \sum_i \ell''(z_i)\, a_i a_i^\top,
 
     where :math:`\ell'` and :math:`\ell''` are the derivatives of one example's loss with
@@ -372,8 +378,6 @@ def fit_linear_exact(
     >>> bool(focal.gradient_norm[0] <= 1e-10)
     True
     """
-    import torch
-
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be finite and > 0, got {tol!r}")
     check_count("max_iter", max_iter)
@@ -413,7 +417,6 @@ def _newton(
     max_iter: int,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """:func:`fit_linear_exact`'s iterations on the inputs ``a = (x, 1)``, shape (R, N, k)."""
-    import torch
 
     def mean_loss(theta: np.ndarray, derivatives: bool = False) -> tuple[np.ndarray, ...]:
         z = torch.as_tensor((a @ theta[:, :, None])[:, :, 0]).requires_grad_(derivatives)

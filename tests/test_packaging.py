@@ -36,6 +36,7 @@ EXTRA_ERRORS = {
     "import companion.training": "torch",
     "import companion.networks": "torch",
     "import companion.classification_grid": "torch",
+    "import companion.imbalance": "torch",
     "from companion.binary import train_linear_classifier as f; "
     "f([0.0], [0], None, weights=[0.0], biases=0.0, lr=1.0, steps=1)": "torch",
     "import companion.plotting": "plot",
