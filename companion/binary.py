@@ -211,6 +211,7 @@ def train_linear_classifier(
         import torch
     except ModuleNotFoundError as error:
         raise missing_extra(error, "torch", f"{__name__}.train_linear_classifier") from error
+    from companion.networks import one_torch_thread
 
     dtype = torch.float32 if dtype is None else dtype
     step_sizes = np.asarray(lr, dtype=np.float64)
@@ -240,9 +241,7 @@ def train_linear_classifier(
     eta = torch.as_tensor(np.array(np.broadcast_to(step_sizes, (runs,))[:, None]), dtype=dtype)
     first, second = torch.zeros_like(theta), torch.zeros_like(theta)  # Adam's m and v
     path, losses = [theta], []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: more threads only add synchronisation
-    try:
+    with one_torch_thread():
         for step in range(1, steps + 1):
             leaf = theta.detach().requires_grad_(True)
             z = torch.bmm(inputs, leaf[:, :, None])[:, :, 0]
@@ -262,8 +261,6 @@ def train_linear_classifier(
             theta = (theta - eta * grad).detach()
             path.append(theta)
             losses.append(mean.detach())
-    finally:
-        torch.set_num_threads(threads)
     trajectory = torch.stack(path).double().numpy()
     recorded = torch.stack(losses).double().numpy() if losses else np.zeros((0, runs))
     return LinearPath(trajectory[:, :, :d], trajectory[:, :, d], recorded)

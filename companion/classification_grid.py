@@ -76,7 +76,7 @@ from companion.losses import (
 from companion.losses._common import reduce
 from companion.losses._validation import check_reduction
 from companion.metrics import average_precision
-from companion.networks import MLP, LossFn, train_classifier
+from companion.networks import MLP, LossFn, one_torch_thread, train_classifier
 
 #: The metrics measured in every run, in the order the grid stores them.
 METRICS = (
@@ -536,15 +536,11 @@ def noise_imbalance_grid(
     >>> grid.metrics["accuracy"].shape, grid.checkpoints
     ((1, 2, 2, 2), [5, 10])
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: more threads only add synchronisation
-    try:
+    with one_torch_thread():
         return _grid(
             losses, noise_levels, imbalances, seeds, sizes, separation, n_hidden, steps, lr,
             noise, stop_on,
         )  # fmt: skip
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _scores(model: MLP, inputs: torch.Tensor) -> np.ndarray:

@@ -39,6 +39,8 @@ try:
 except ModuleNotFoundError as error:
     raise missing_extra(error, "torch", __name__) from error
 
+from companion.networks import one_torch_thread  # noqa: E402 (after the torch check)
+
 
 @dataclass(frozen=True)
 class Decisions:
@@ -397,14 +399,10 @@ def fit_linear_exact(
     if not (np.isfinite(targets).all() and ((targets >= 0) & (targets <= 1)).all()):
         raise ValueError("y must hold targets in [0, 1] (labels 0 and 1)")
     a = np.concatenate([inputs, np.ones((*inputs.shape[:2], 1))], axis=2)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: more threads only add synchronisation
-    try:
+    with one_torch_thread():
         theta, norm, iterations = _newton(
             loss, a, torch.tensor(targets), loss_kwargs, tol, max_iter
         )
-    finally:
-        torch.set_num_threads(threads)
     return LinearFit(theta[:, :-1], theta[:, -1], norm, iterations)
 
 

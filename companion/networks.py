@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1020,3 +1021,18 @@ def _tile_settings(values: np.ndarray, name: str, groups: int, seeds: int) -> np
             f"got shape {values.shape}"
         )
     return np.concatenate([values] * groups)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run PyTorch on one intra-op thread inside the block; restore the thread count after it.
+
+    The companion's training loops work on small tensors (a few thousand elements), where more
+    threads only add synchronisation, and one thread gives the same results on every machine.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -29,6 +29,7 @@ from companion.networks import (
     _draw_weights,
     init_mlp,
     line_error,
+    one_torch_thread,
     predict,
     predict_proba,
     train_classifier,
@@ -717,3 +718,16 @@ def test_snapshots_outside_the_training_run_are_refused(snapshots):
     x, y = line_data(10)
     with pytest.raises(ValueError, match=r"snapshots must be steps in \[1, 4\]"):
         train_mlp(x, y, mse_loss, seeds=[0], lr=0.1, batch_size=5, epochs=2, snapshots=snapshots)
+
+
+def test_one_torch_thread_restores_the_thread_count_after_an_error():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="inside"):
+            with one_torch_thread():
+                assert torch.get_num_threads() == 1
+                raise RuntimeError("inside")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
