@@ -37,51 +37,41 @@ def shown_training_loop():
     return namespace["training_loop"]
 
 
-def two_models(build):
-    """The same freshly initialised model twice."""
-    torch.manual_seed(0)
-    first = build()
-    torch.manual_seed(0)
-    second = build()
-    return first, second
+def train_both(build, loss, x, y, *, lr, steps):
+    """Train the same freshly initialised model with chapter 1's loop and with
+    ``gradient_descent``; require identical losses and parameters; return the losses."""
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(build())
+    shown, companion_model = models
+    shown_losses = shown_training_loop()(
+        list(shown.parameters()), lambda: loss(shown(x), y), lr=lr, steps=steps
+    )
+    companion_losses = gradient_descent(
+        companion_model.parameters(), lambda: loss(companion_model(x), y), lr=lr, steps=steps
+    )
+    np.testing.assert_array_equal(shown_losses, companion_losses)
+    for a, b in zip(shown.parameters(), companion_model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    return shown_losses
 
 
 @pytest.mark.parametrize("loss", [mse_loss, l1_loss])
 def test_shown_loop_matches_gradient_descent_on_a_line(loss):
-    training_loop = shown_training_loop()
     x = torch.linspace(-1, 1, 40).unsqueeze(1)
     y = 2 * x + 1 + 0.3 * torch.sin(7 * x)
-    shown, companion_model = two_models(lambda: torch.nn.Linear(1, 1))
-    shown_losses = training_loop(
-        list(shown.parameters()), lambda: loss(shown(x), y), lr=0.1, steps=50
-    )
-    companion_losses = gradient_descent(
-        companion_model.parameters(), lambda: loss(companion_model(x), y), lr=0.1, steps=50
-    )
-    np.testing.assert_array_equal(shown_losses, companion_losses)
-    for a, b in zip(shown.parameters(), companion_model.parameters(), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
-    assert shown_losses[-1] < 0.5 * shown_losses[0]
+    losses = train_both(lambda: torch.nn.Linear(1, 1), loss, x, y, lr=0.1, steps=50)
+    assert losses[-1] < 0.5 * losses[0]
 
 
 def test_shown_loop_matches_gradient_descent_on_a_network():
-    training_loop = shown_training_loop()
     x = torch.linspace(-3, 3, 64).unsqueeze(1)
-    y = torch.sin(x)
 
     def build():
         return torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
 
-    shown, companion_model = two_models(build)
-    shown_losses = training_loop(
-        list(shown.parameters()), lambda: mse_loss(shown(x), y), lr=0.2, steps=30
-    )
-    companion_losses = gradient_descent(
-        companion_model.parameters(), lambda: mse_loss(companion_model(x), y), lr=0.2, steps=30
-    )
-    np.testing.assert_array_equal(shown_losses, companion_losses)
-    for a, b in zip(shown.parameters(), companion_model.parameters(), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    train_both(build, mse_loss, x, torch.sin(x), lr=0.2, steps=30)
 
 
 def test_shown_loop_leaves_parameters_alone_under_a_flat_loss():
